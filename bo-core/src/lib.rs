@@ -1,0 +1,58 @@
+//! Bayesian hyperparameter optimization inside Rust training code.
+//!
+//! Ask a [`Trial`] for hyperparameters, report a metric each epoch or fold, stop hopeless
+//! trials early ([`Pruner`]s), and let a model of the objective ([`Sampler`]s: TPE, random,
+//! grid, Sobol) pick the next configuration. Studies live in a [`Storage`]: in memory, or a
+//! SQLite file shared by several processes.
+//!
+//! ```
+//! use bo_core::{Float, Optimize, Study, Trial};
+//!
+//! let study = Study::builder().name("quadratic").seed(42).build()?;
+//! study.optimize_with(Optimize::trials(40).progress_bar(false), |trial: &mut Trial| {
+//!     let x = trial.suggest_float("x", Float::new(-10.0, 10.0))?;
+//!     Ok::<_, bo_core::Error>((x - 2.0).powi(2))
+//! })?;
+//! let best = study.best_trial()?;
+//! assert!(best.value.unwrap() < 1.0);
+//! # Ok::<(), bo_core::Error>(())
+//! ```
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `sqlite` | yes | [`SqliteStorage`], the embedded default storage (bundled SQLite) |
+//! | `progress` | yes | the indicatif progress bar of [`Study::optimize_with`] |
+//! | `derive` | no | `#[derive(SearchSpace)]` for typed search spaces |
+//!
+//! References: Bergstra et al., "Algorithms for Hyper-Parameter Optimization" (NeurIPS 2011);
+//! Watanabe, "Tree-Structured Parzen Estimator: Understanding Its Algorithm Components"
+//! (2023); Akiba et al., "Optuna" (KDD 2019); Li et al., "Hyperband" (JMLR 2018).
+
+mod error;
+mod history;
+mod rng;
+mod space;
+mod study;
+mod trial;
+mod trial_record;
+
+pub mod pruner;
+pub mod sampler;
+pub mod storage;
+
+pub use error::{Error, Pruned, Result};
+pub use history::History;
+pub use pruner::{NopPruner, Pruner};
+pub use rng::TrialRng;
+pub use sampler::{RandomSampler, Sampler};
+pub use space::{Categorical, Choice, Distribution, Distributions, Float, Int, ParamValue, Params};
+pub use storage::{Cursor, InMemoryStorage, Storage, StudyRecord, open_storage};
+pub use study::{Callback, Optimize, Study, StudyBuilder};
+pub use trial::{Reporter, SearchSpace, Trial};
+pub use trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId, TrialState};
+
+#[cfg(feature = "derive")]
+pub use bo_derive::SearchSpace;
+
+#[cfg(test)]
+mod tests;
