@@ -616,7 +616,7 @@ mod tests {
     fn distributions_serialize_as_tagged_json() {
         let d = Distribution::from(Float::log(1e-5, 1e-1));
         let s = serde_json::to_string(&d).unwrap();
-        assert_eq!(s, r#"{"type":"float","low":1e-5,"high":0.1,"log":true}"#);
+        assert_eq!(s, r#"{"type":"float","low":0.00001,"high":0.1,"log":true}"#);
         let back: Distribution = serde_json::from_str(&s).unwrap();
         assert_eq!(back, d);
     }

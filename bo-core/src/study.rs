@@ -424,7 +424,7 @@ impl Study {
             let result = catch_unwind(AssertUnwindSafe(|| objective(&mut trial)));
             let record = match result {
                 Ok(r) => self.tell_result(trial, r)?,
-                Err(panic) => self.tell_failed(trial, format!("objective panicked: {}", panic_message(&panic)))?,
+                Err(panic) => self.tell_failed(trial, format!("objective panicked: {}", panic_message(panic.as_ref())))?,
             };
             progress.finished(&record);
             for cb in &options.callbacks {

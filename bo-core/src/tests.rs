@@ -1,0 +1,282 @@
+//! Study-level behaviour: outcomes, bad input, enqueue, replay, parallel runs.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crate::*;
+
+fn quiet(n: u64) -> Optimize {
+    Optimize::trials(n).progress_bar(false)
+}
+
+fn study(seed: u64) -> Study {
+    Study::builder().sampler(RandomSampler).seed(seed).build().unwrap()
+}
+
+#[test]
+fn public_handles_are_send_and_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Study>();
+    is::<Reporter>();
+    is::<InMemoryStorage>();
+    is::<History>();
+    fn is_send<T: Send>() {}
+    is_send::<Trial>();
+}
+
+#[test]
+fn objective_outcomes_set_trial_states_and_the_study_goes_on() {
+    let s = study(1);
+    s.optimize_with(quiet(5), |t: &mut Trial| -> std::result::Result<f64, Box<dyn std::error::Error + Send + Sync>> {
+        let x = t.suggest_float("x", Float::new(0.0, 1.0))?;
+        match t.number().unwrap() {
+            0 => Ok(x),
+            1 => Err(Pruned.into()),
+            2 => Err("disk full".into()),
+            3 => panic!("boom at trial 3"),
+            _ => Ok(f64::NAN),
+        }
+    })
+    .unwrap();
+    let trials = s.trials().unwrap();
+    let states: Vec<TrialState> = trials.iter().map(|t| t.state).collect();
+    assert_eq!(
+        states,
+        [TrialState::Complete, TrialState::Pruned, TrialState::Failed, TrialState::Failed, TrialState::Failed]
+    );
+    assert_eq!(trials[2].fail_reason.as_deref(), Some("disk full"));
+    assert!(trials[3].fail_reason.as_deref().unwrap().contains("boom at trial 3"), "{:?}", trials[3].fail_reason);
+    assert!(trials[4].fail_reason.as_deref().unwrap().contains("not finite"));
+    assert_eq!(s.best_trial().unwrap().number, 0);
+}
+
+#[test]
+fn pruned_error_is_recognised_through_bo_error() {
+    let s = study(2);
+    s.optimize_with(quiet(1), |t: &mut Trial| -> Result<f64> {
+        t.report(1, 3.0)?;
+        Err(Pruned.into())
+    })
+    .unwrap();
+    let t = &s.trials().unwrap()[0];
+    assert_eq!(t.state, TrialState::Pruned);
+    assert_eq!(t.value, Some(3.0), "a pruned trial keeps its last intermediate value");
+}
+
+#[test]
+fn redefining_a_parameter_with_another_distribution_is_an_error() {
+    let s = study(3);
+    let mut t = s.ask().unwrap();
+    t.suggest_float("x", Float::new(0.0, 1.0)).unwrap();
+    assert_eq!(t.suggest_float("x", Float::new(0.0, 1.0)).unwrap(), t.params()["x"].as_f64().unwrap());
+    let e = t.suggest_float("x", Float::new(0.0, 2.0)).unwrap_err();
+    assert!(matches!(e, Error::DistributionMismatch { .. }), "{e}");
+    let e = t.suggest_int("x", 0..=3).unwrap_err();
+    assert!(matches!(e, Error::DistributionMismatch { .. }));
+    s.tell(t, 1.0).unwrap();
+    // across trials of one study too
+    let mut t = s.ask().unwrap();
+    let e = t.suggest_float("x", Float::log(0.1, 1.0)).unwrap_err();
+    assert!(matches!(e, Error::DistributionMismatch { .. }));
+    // the stored trial was not damaged
+    assert_eq!(s.trials().unwrap()[0].distributions["x"], Distribution::Float(Float::new(0.0, 1.0)));
+}
+
+#[test]
+fn invalid_distributions_fail_the_suggest_call_not_the_process() {
+    let s = study(4);
+    let mut t = s.ask().unwrap();
+    assert!(matches!(t.suggest_float("a", Float::new(1.0, 0.0)), Err(Error::InvalidRange { .. })));
+    assert!(matches!(t.suggest_float("b", Float::log(-1.0, 1.0)), Err(Error::InvalidLogRange { .. })));
+    assert!(matches!(t.suggest_int("c", Int::stepped(0, 10, 4)), Err(Error::InvalidStep { .. })));
+    let empty: [&str; 0] = [];
+    assert!(matches!(t.suggest_categorical("d", &empty), Err(Error::EmptyChoices { .. })));
+    assert!(t.params().is_empty());
+}
+
+#[test]
+fn enqueued_parameters_are_used_first_and_unknown_ones_are_sampled() {
+    let s = study(5);
+    s.enqueue([("x", ParamValue::Float(0.25)), ("opt", ParamValue::from("adam"))]).unwrap();
+    s.optimize_with(quiet(3), |t: &mut Trial| -> Result<f64> {
+        let x = t.suggest_float("x", Float::new(0.0, 1.0))?;
+        let opt = t.suggest_categorical("opt", &["sgd", "adam"])?;
+        let n = t.suggest_int("n", 1..=4)?;
+        Ok(x + n as f64 + if opt == "adam" { 0.0 } else { 1.0 })
+    })
+    .unwrap();
+    let first = &s.trials().unwrap()[0];
+    assert_eq!(first.params["x"], ParamValue::Float(0.25));
+    assert_eq!(first.params["opt"], ParamValue::Str("adam".into()));
+    assert!(first.params.contains_key("n"));
+    assert_eq!(s.trials().unwrap().len(), 3);
+}
+
+#[test]
+fn an_enqueued_value_outside_the_distribution_fails_that_trial() {
+    let s = study(6);
+    s.enqueue([("x", 5.0)]).unwrap();
+    s.optimize_with(quiet(2), |t: &mut Trial| -> Result<f64> { t.suggest_float("x", Float::new(0.0, 1.0)) })
+        .unwrap();
+    let trials = s.trials().unwrap();
+    assert_eq!(trials[0].state, TrialState::Failed);
+    assert!(trials[0].fail_reason.as_deref().unwrap().contains("not in float [0, 1]"));
+    assert_eq!(trials[1].state, TrialState::Complete);
+}
+
+#[test]
+fn a_seeded_study_replays_exactly() {
+    let run = |seed| {
+        let s = study(seed);
+        s.optimize_with(quiet(20), |t: &mut Trial| -> Result<f64> {
+            let x = t.suggest_float("x", Float::log(1e-3, 10.0))?;
+            let k = t.suggest_int("k", Int::stepped(0, 100, 5))?;
+            let c = t.suggest_categorical("c", &[true, false])?;
+            Ok(x + k as f64 + c as u8 as f64)
+        })
+        .unwrap();
+        s.trials().unwrap().into_iter().map(|t| t.params).collect::<Vec<_>>()
+    };
+    assert_eq!(run(9), run(9));
+    assert_ne!(run(9), run(10));
+}
+
+#[test]
+fn best_trial_follows_the_direction() {
+    let s = Study::builder().maximize().sampler(RandomSampler).seed(1).build().unwrap();
+    assert!(matches!(s.best_trial(), Err(Error::NoCompletedTrials)));
+    for v in [1.0, 5.0, 3.0] {
+        let t = s.ask().unwrap();
+        s.tell(t, v).unwrap();
+    }
+    assert_eq!(s.best_value().unwrap(), 5.0);
+}
+
+#[test]
+fn existing_study_names_need_load_if_exists_and_the_same_direction() {
+    let storage: Arc<dyn Storage> = Arc::new(InMemoryStorage::new());
+    let make = |load, dir| Study::builder().name("s").shared_storage(storage.clone()).direction(dir).load_if_exists(load).build();
+    let first = make(false, Direction::Minimize).unwrap();
+    let t = first.ask().unwrap();
+    first.tell(t, 1.0).unwrap();
+    assert!(matches!(make(false, Direction::Minimize), Err(Error::StudyExists { .. })));
+    assert!(matches!(make(true, Direction::Maximize), Err(Error::DirectionMismatch { .. })));
+    let again = make(true, Direction::Minimize).unwrap();
+    assert_eq!(again.trials().unwrap().len(), 1);
+    assert!(matches!(Study::builder().name("  ").build(), Err(Error::InvalidConfig { .. })));
+}
+
+#[test]
+fn parallel_jobs_run_exactly_the_requested_trials() {
+    let s = study(7);
+    let calls = AtomicUsize::new(0);
+    s.optimize_with(quiet(40).n_jobs(4), |t: &mut Trial| -> Result<f64> {
+        calls.fetch_add(1, Ordering::SeqCst);
+        let x = t.suggest_float("x", Float::new(-1.0, 1.0))?;
+        Ok(x * x)
+    })
+    .unwrap();
+    let trials = s.trials().unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 40);
+    assert_eq!(trials.len(), 40);
+    let mut numbers: Vec<u64> = trials.iter().map(|t| t.number).collect();
+    numbers.dedup();
+    assert_eq!(numbers, (0..40).collect::<Vec<_>>());
+    assert!(trials.iter().all(|t| t.state == TrialState::Complete));
+}
+
+#[test]
+fn timeout_and_stop_end_the_run() {
+    let s = study(8);
+    s.optimize_with(Optimize::timeout(Duration::from_millis(150)).progress_bar(false), |_t: &mut Trial| -> Result<f64> {
+        std::thread::sleep(Duration::from_millis(20));
+        Ok(1.0)
+    })
+    .unwrap();
+    let n = s.trials().unwrap().len();
+    assert!((2..=12).contains(&n), "{n} trials in 150 ms of 20 ms trials");
+
+    let s = study(9);
+    let seen = Arc::new(AtomicUsize::new(0));
+    let seen2 = seen.clone();
+    let opts = quiet(100).callback(move |study, t| {
+        seen2.fetch_add(1, Ordering::SeqCst);
+        if t.number == 4 {
+            study.stop();
+        }
+    });
+    s.optimize_with(opts, |_t: &mut Trial| -> Result<f64> { Ok(0.0) }).unwrap();
+    assert_eq!(s.trials().unwrap().len(), 5);
+    assert_eq!(seen.load(Ordering::SeqCst), 5);
+}
+
+#[test]
+fn optimize_rejects_bad_options() {
+    let s = study(10);
+    let f = |_t: &mut Trial| -> Result<f64> { Ok(0.0) };
+    assert!(matches!(s.optimize_with(quiet(1).n_jobs(0), f), Err(Error::InvalidConfig { .. })));
+}
+
+#[test]
+fn fixed_trials_test_an_objective_without_a_study() {
+    let mut p = Params::new();
+    p.insert("lr".into(), ParamValue::Float(0.01));
+    p.insert("opt".into(), ParamValue::Str("adam".into()));
+    let mut t = Trial::fixed(p);
+    assert_eq!(t.suggest_float("lr", Float::log(1e-4, 1.0)).unwrap(), 0.01);
+    assert_eq!(t.suggest_categorical("opt", &["sgd", "adam"]).unwrap(), "adam");
+    assert!(matches!(t.suggest_int("n", 1..=3), Err(Error::MissingFixedParam { .. })));
+    assert!(matches!(t.suggest_float("lr", Float::new(0.0, 1.0)), Err(Error::DistributionMismatch { .. })));
+    t.report(1, 0.5).unwrap();
+    assert!(!t.should_prune());
+    assert!(matches!(t.report(2, f64::NAN), Err(Error::NonFiniteValue { .. })));
+}
+
+#[test]
+fn ask_and_tell_drive_a_loop_we_do_not_own() {
+    let s = study(11);
+    for _ in 0..5 {
+        let mut t = s.ask().unwrap();
+        let x = t.suggest_float("x", Float::new(0.0, 1.0)).unwrap();
+        t.set_user_attr("note", format!("x={x:.2}")).unwrap();
+        let reporter = t.reporter();
+        std::thread::spawn(move || reporter.report(1, 0.5)).join().unwrap().unwrap();
+        s.tell(t, x).unwrap();
+    }
+    let trials = s.trials().unwrap();
+    assert_eq!(trials.len(), 5);
+    assert!(trials.iter().all(|t| t.intermediate_values[&1] == 0.5 && t.user_attrs.contains_key("note")));
+    // A finished trial cannot be written again.
+    let id = trials[0].id;
+    assert!(matches!(s.storage().report(id, 2, 1.0), Err(Error::TrialFinished { .. })));
+    assert!(matches!(s.storage().finish(id, &Outcome::Complete(0.0)), Err(Error::TrialFinished { .. })));
+    // NaN via tell fails the trial
+    let t = s.ask().unwrap();
+    assert_eq!(s.tell(t, f64::INFINITY).unwrap().state, TrialState::Failed);
+}
+
+#[test]
+fn storage_reads_are_incremental() {
+    let st = InMemoryStorage::new();
+    let sid = st.create_study("inc", Direction::Minimize).unwrap();
+    for _ in 0..10 {
+        let t = st.create_trial(sid).unwrap();
+        st.finish(t.id, &Outcome::Complete(1.0)).unwrap();
+    }
+    let (all, c) = st.trials_since(sid, Cursor::default()).unwrap();
+    assert_eq!(all.len(), 10);
+    let t = st.create_trial(sid).unwrap();
+    st.report(t.id, 1, 2.0).unwrap();
+    let (changed, c2) = st.trials_since(sid, c).unwrap();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].number, 10);
+    assert!(st.trials_since(sid, c2).unwrap().0.is_empty());
+}
+
+#[test]
+fn open_storage_rejects_unknown_urls() {
+    assert!(matches!(open_storage("redis://x"), Err(Error::InvalidStorageUrl { .. })));
+    assert!(matches!(open_storage("sqlite:"), Err(Error::InvalidStorageUrl { .. })));
+    assert!(open_storage("memory:").is_ok());
+}
