@@ -4,8 +4,10 @@
 #
 #   bench/side-by-side.sh [regret|overhead|prune|all]    (default: all)
 #
-# Needs: python3 with optuna==5.0.0 numpy scipy cmaes (pip install optuna==5.0.0 cmaes scipy).
-# Results: bench-results/{optuna,bo}/*.json and bench-results/compare.md (report.py tables).
+# Needs: python3 with optuna==5.0.0 numpy scipy cmaes rustuna
+#   (pip install optuna==5.0.0 cmaes scipy rustuna). Rustuna, the Optuna team's Rust TPE, runs
+#   through the same JSON-lines harness (bench/rustuna_jsonl.py) for the overhead and regret runs.
+# Results: bench-results/{optuna,bo,rustuna}/*.json and bench-results/compare.md (report.py tables).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -20,7 +22,8 @@ export BENCH_THREADS=1
 
 cargo build --release -p bo-cli
 BO="$ROOT/target/release/bo bench"
-mkdir -p "$OUT/optuna" "$OUT/bo"
+mkdir -p "$OUT/optuna" "$OUT/bo" "$OUT/rustuna"
+RUSTUNA="python3 $ROOT/bench/rustuna_jsonl.py"
 PY="python3 $BENCH/optuna_baseline.py"
 cd "$BENCH"
 
@@ -30,6 +33,8 @@ regret() {
       --out "$OUT/optuna/regret_{sampler}_{problem}.json"
     $PY regret --optimizer jsonl --cmd "$BO" --label bo --sampler "$s" --problem "$PROBLEMS" \
       --trials "$TRIALS" --seeds "$SEEDS" --out "$OUT/bo/regret_{sampler}_{problem}.json"
+    $PY regret --optimizer jsonl --cmd "$RUSTUNA" --label rustuna --sampler "$s" --problem "$PROBLEMS" \
+      --trials "$TRIALS" --seeds "$SEEDS" --out "$OUT/rustuna/regret_{sampler}_{problem}.json"
   done
 }
 
@@ -39,6 +44,8 @@ overhead() {
       --out "$OUT/optuna/overhead_{sampler}_d{dims}_n1000.json"
     taskset -c 0 $PY overhead --optimizer jsonl --cmd "$BO" --label bo --sampler "$s" --dims 10 \
       --trials 1000 --seeds 3 --out "$OUT/bo/overhead_{sampler}_d{dims}_n1000.json"
+    taskset -c 0 $PY overhead --optimizer jsonl --cmd "$RUSTUNA" --label rustuna --sampler "$s" --dims 10 \
+      --trials 1000 --seeds 3 --out "$OUT/rustuna/overhead_{sampler}_d{dims}_n1000.json"
   done
 }
 
@@ -60,5 +67,5 @@ case "${1:-all}" in
   *) echo "usage: $0 [regret|overhead|prune|all]" >&2; exit 2 ;;
 esac
 
-python3 "$BENCH/report.py" --results "$OUT/optuna" "$OUT/bo" --ext "" --notes "" \
+python3 "$BENCH/report.py" --results "$OUT/optuna" "$OUT/bo" "$OUT/rustuna" --ext "" --notes "" \
   --title "bo vs Optuna 5.0, side by side" --out "$OUT/compare.md"
