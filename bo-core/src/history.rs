@@ -143,47 +143,48 @@ impl SearchSpaces {
 }
 
 /// Per-study cache of trials, fed by incremental reads.
+///
+/// The trial list is shared with the histories handed out; it is updated in place when no
+/// history holds it any more (the sequential case), so an `ask` costs no copy of the trials.
 #[derive(Debug, Default)]
 pub(crate) struct TrialCache {
     pub(crate) cursor: crate::storage::Cursor,
-    trials: Vec<Option<Arc<FrozenTrial>>>,
-    finished: Vec<bool>,
+    trials: Arc<Vec<Arc<FrozenTrial>>>,
     spaces: SearchSpaces,
-    snapshot: Option<Arc<Vec<Arc<FrozenTrial>>>>,
 }
 
 impl TrialCache {
-    /// Merges changed trials read from the storage.
-    pub(crate) fn merge(&mut self, changed: Vec<FrozenTrial>) {
+    /// Merges changed trials read from the storage. Returns `false` if the changes left a
+    /// gap in the trial numbers (then the caller re-reads everything).
+    pub(crate) fn merge(&mut self, changed: Vec<FrozenTrial>) -> bool {
         if changed.is_empty() {
-            return;
+            return true;
         }
+        let trials = Arc::make_mut(&mut self.trials);
         for t in changed {
             let n = t.number as usize;
-            if self.trials.len() <= n {
-                self.trials.resize(n + 1, None);
-                self.finished.resize(n + 1, false);
-            }
-            let newly_finished = t.state.is_finished() && !self.finished[n];
-            if newly_finished || t.state == TrialState::Running || t.state == TrialState::Waiting {
+            let newly_finished = t.state.is_finished() && trials.get(n).is_none_or(|old| !old.state.is_finished());
+            if newly_finished || !t.state.is_finished() {
                 // Running trials add their distributions to the union; finished ones are
                 // folded into the intersection exactly once.
-                if newly_finished {
-                    self.finished[n] = true;
-                }
                 self.spaces.observe(&t);
             }
-            self.trials[n] = Some(Arc::new(t));
+            match n.cmp(&trials.len()) {
+                std::cmp::Ordering::Less => trials[n] = Arc::new(t),
+                std::cmp::Ordering::Equal => trials.push(Arc::new(t)),
+                std::cmp::Ordering::Greater => return false,
+            }
         }
-        self.snapshot = None;
+        true
+    }
+
+    /// Forgets everything (the next read starts from the beginning).
+    pub(crate) fn reset(&mut self) {
+        *self = TrialCache::default();
     }
 
     /// A snapshot history (shares the trial records).
     pub(crate) fn history(&mut self, direction: Direction, current: Option<u64>) -> History {
-        let trials = self
-            .snapshot
-            .get_or_insert_with(|| Arc::new(self.trials.iter().flatten().cloned().collect()))
-            .clone();
-        History::from_parts(direction, trials, self.spaces.intersection(), self.spaces.all(), current)
+        History::from_parts(direction, self.trials.clone(), self.spaces.intersection(), self.spaces.all(), current)
     }
 }

@@ -31,9 +31,17 @@ impl StudyCore {
     /// Reads what changed since the last read and returns a fresh snapshot.
     pub(crate) fn history(&self, current: Option<u64>) -> Result<History> {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        let (changed, cursor) = self.storage.trials_since(self.id, cache.cursor)?;
+        let (mut changed, cursor) = self.storage.trials_since(self.id, cache.cursor)?;
         cache.cursor = cursor;
-        cache.merge(changed);
+        changed.sort_by_key(|t| t.number);
+        if !cache.merge(changed) {
+            // Trials arrived out of order (a gap in the numbers): read the study afresh.
+            cache.reset();
+            let (mut all, cursor) = self.storage.trials_since(self.id, cache.cursor)?;
+            cache.cursor = cursor;
+            all.sort_by_key(|t| t.number);
+            cache.merge(all);
+        }
         Ok(cache.history(self.direction, current))
     }
 }
