@@ -47,7 +47,7 @@ pub use pruner::{
     ThresholdPruner,
 };
 pub use rng::TrialRng;
-pub use sampler::{RandomSampler, Sampler};
+pub use sampler::{GridSampler, QmcSampler, RandomSampler, Sampler};
 pub use space::{Categorical, Choice, Distribution, Distributions, Float, Int, ParamValue, Params};
 pub use storage::{Cursor, InMemoryStorage, Storage, StudyRecord, open_storage};
 pub use study::{Callback, Optimize, Study, StudyBuilder};
