@@ -42,9 +42,12 @@ pub mod storage;
 
 pub use error::{Error, Pruned, Result};
 pub use history::History;
-pub use pruner::{NopPruner, Pruner};
+pub use pruner::{
+    HyperbandPruner, MedianPruner, NopPruner, PatientPruner, PercentilePruner, Pruner, SuccessiveHalvingPruner,
+    ThresholdPruner,
+};
 pub use rng::TrialRng;
-pub use sampler::{RandomSampler, Sampler};
+pub use sampler::{GridSampler, QmcSampler, RandomSampler, Sampler};
 pub use space::{Categorical, Choice, Distribution, Distributions, Float, Int, ParamValue, Params};
 pub use storage::{Cursor, InMemoryStorage, Storage, StudyRecord, open_storage};
 pub use study::{Callback, Optimize, Study, StudyBuilder};

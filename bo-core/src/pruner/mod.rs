@@ -5,9 +5,21 @@
 use crate::history::History;
 use crate::trial_record::FrozenTrial;
 
+mod hyperband;
+mod median;
 mod nop;
+mod patient;
+mod percentile;
+mod successive_halving;
+mod threshold;
 
+pub use hyperband::{HyperbandPruner, HyperbandPrunerBuilder};
+pub use median::{MedianPruner, MedianPrunerBuilder};
 pub use nop::NopPruner;
+pub use patient::{PatientPruner, PatientPrunerBuilder};
+pub use percentile::{PercentilePruner, PercentilePrunerBuilder};
+pub use successive_halving::{SuccessiveHalvingPruner, SuccessiveHalvingPrunerBuilder};
+pub use threshold::{ThresholdPruner, ThresholdPrunerBuilder};
 
 /// Decides whether a running trial should stop.
 ///

@@ -10,8 +10,13 @@ use crate::history::History;
 use crate::rng::TrialRng;
 use crate::space::{Distribution, Distributions, ParamValue, Params};
 
+mod grid;
+mod qmc;
 mod random;
+mod sobol;
 
+pub use grid::{GridSampler, GridSamplerBuilder};
+pub use qmc::{QmcSampler, QmcSamplerBuilder};
 pub use random::RandomSampler;
 
 /// Chooses parameter values for new trials.

@@ -1,0 +1,167 @@
+//! The median pruner: the percentile pruner at the 50th percentile.
+
+use crate::error::Result;
+use crate::history::History;
+use crate::trial_record::FrozenTrial;
+
+use super::Pruner;
+use super::percentile::{PercentilePruner, check_interval_and_min_trials};
+
+/// Prunes a trial whose best intermediate value so far is worse than the median of the
+/// completed trials' values at the same step: [`PercentilePruner`] with percentile 50, as
+/// Optuna's `MedianPruner`.
+///
+/// ```
+/// use bo_core::pruner::MedianPruner;
+/// let pruner = MedianPruner::builder().n_startup_trials(5).n_warmup_steps(10).build()?;
+/// let default = MedianPruner::default();
+/// # Ok::<(), bo_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct MedianPruner {
+    inner: PercentilePruner,
+}
+
+/// Builder of [`MedianPruner`]; validates in [`MedianPrunerBuilder::build`].
+#[derive(Debug, Clone)]
+pub struct MedianPrunerBuilder {
+    n_startup_trials: usize,
+    n_warmup_steps: u64,
+    interval_steps: u64,
+    n_min_trials: usize,
+}
+
+impl Default for MedianPrunerBuilder {
+    fn default() -> Self {
+        MedianPrunerBuilder { n_startup_trials: 5, n_warmup_steps: 0, interval_steps: 1, n_min_trials: 1 }
+    }
+}
+
+impl MedianPrunerBuilder {
+    /// Completed trials needed before anything is pruned. Default: `5`.
+    pub fn n_startup_trials(mut self, n: usize) -> Self {
+        self.n_startup_trials = n;
+        self
+    }
+
+    /// Steps before a trial can be pruned (steps are assumed to start at 0). Default: `0`.
+    pub fn n_warmup_steps(mut self, n: u64) -> Self {
+        self.n_warmup_steps = n;
+        self
+    }
+
+    /// Steps between pruning checks, counted from the warmup; at least 1. Default: `1`.
+    pub fn interval_steps(mut self, n: u64) -> Self {
+        self.interval_steps = n;
+        self
+    }
+
+    /// Completed trials that must have reported the current step to judge; at least 1.
+    /// Default: `1`.
+    pub fn n_min_trials(mut self, n: usize) -> Self {
+        self.n_min_trials = n;
+        self
+    }
+
+    /// Validates and builds.
+    pub fn build(self) -> Result<MedianPruner> {
+        check_interval_and_min_trials(self.interval_steps, self.n_min_trials)?;
+        Ok(MedianPruner {
+            inner: PercentilePruner::from_parts(
+                50.0,
+                self.n_startup_trials,
+                self.n_warmup_steps,
+                self.interval_steps,
+                self.n_min_trials,
+            ),
+        })
+    }
+}
+
+impl MedianPruner {
+    /// A builder with Optuna's defaults.
+    pub fn builder() -> MedianPrunerBuilder {
+        MedianPrunerBuilder::default()
+    }
+}
+
+impl Default for MedianPruner {
+    fn default() -> Self {
+        MedianPruner { inner: PercentilePruner::from_parts(50.0, 5, 0, 1, 1) }
+    }
+}
+
+impl Pruner for MedianPruner {
+    fn should_prune(&self, history: &History, trial: &FrozenTrial) -> bool {
+        self.inner.should_prune(history, trial)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pruner::percentile::tests::curve;
+    use crate::trial_record::{Direction, TrialState};
+    use crate::{Float, Optimize, Pruned, Study, Trial};
+
+    #[test]
+    fn median_pruner_prunes_above_the_median_and_keeps_below() {
+        let trials: Vec<FrozenTrial> =
+            (0..5).map(|i| curve(i, TrialState::Complete, &[i as f64, i as f64])).collect();
+        let h = History::new(Direction::Minimize, trials);
+        let p = MedianPruner::default();
+        assert!(p.should_prune(&h, &curve(7, TrialState::Running, &[2.5])));
+        assert!(!p.should_prune(&h, &curve(7, TrialState::Running, &[1.5])));
+        let h = History::new(Direction::Maximize, h.trials().iter().map(|t| (**t).clone()).collect());
+        assert!(!p.should_prune(&h, &curve(7, TrialState::Running, &[2.5])));
+        assert!(p.should_prune(&h, &curve(7, TrialState::Running, &[1.5])));
+    }
+
+    #[test]
+    fn median_pruner_waits_for_warmup() {
+        let trials: Vec<FrozenTrial> =
+            (0..5).map(|i| curve(i, TrialState::Complete, &[i as f64, i as f64, i as f64])).collect();
+        let h = History::new(Direction::Minimize, trials);
+        let p = MedianPruner::builder().n_warmup_steps(2).build().unwrap();
+        assert!(!p.should_prune(&h, &curve(7, TrialState::Running, &[9.0, 9.0])));
+        assert!(p.should_prune(&h, &curve(7, TrialState::Running, &[9.0, 9.0, 9.0])));
+    }
+
+    #[test]
+    fn median_pruner_builder_rejects_zero_interval() {
+        assert!(MedianPruner::builder().interval_steps(0).build().is_err());
+        assert!(MedianPruner::builder().n_min_trials(0).build().is_err());
+        assert_eq!(MedianPruner::builder().build().unwrap(), MedianPruner::default());
+    }
+
+    #[test]
+    fn median_pruner_prunes_bad_curves_in_a_study() {
+        let study = Study::builder().pruner(MedianPruner::default()).seed(1).build().unwrap();
+        for i in 0..20 {
+            study.enqueue([("x", if i % 2 == 0 { 0.1 } else { 0.9 })]).unwrap();
+        }
+        study
+            .optimize_with(Optimize::trials(20).progress_bar(false), |trial: &mut Trial| {
+                let x = trial.suggest_float("x", Float::new(0.0, 1.0))?;
+                let mut loss = 0.0;
+                for step in 0..10 {
+                    loss = x + 1.0 / (step as f64 + 1.0);
+                    trial.report(step, loss)?;
+                    if trial.should_prune() {
+                        return Err(Pruned.into());
+                    }
+                }
+                Ok::<_, crate::Error>(loss)
+            })
+            .unwrap();
+        for t in study.trials().unwrap() {
+            let x = t.params["x"].as_f64().unwrap();
+            if x < 0.5 || t.number < 5 {
+                assert_eq!(t.state, TrialState::Complete, "trial {} x={x}", t.number);
+            } else {
+                assert_eq!(t.state, TrialState::Pruned, "trial {} x={x}", t.number);
+                assert_eq!(t.last_step(), Some(0));
+            }
+        }
+    }
+}
