@@ -2,31 +2,35 @@
 //! `*_options`), mapped to bo-core types. The one place to add a sampler or pruner.
 
 use anyhow::{Result, bail};
-use bo_core::{NopPruner, Pruner, RandomSampler, Sampler};
+use bo_core::{HyperbandPruner, MedianPruner, NopPruner, Pruner, QmcSampler, RandomSampler, Sampler, SuccessiveHalvingPruner};
 use serde_json::Value;
 
 /// The sampler the harness calls `name`, configured from `options` (a JSON object of
 /// keyword arguments, e.g. `{"n_startup_trials": 20}`; `null` or `{}` for the defaults).
+/// `seed` is the study's seed, used by samplers that keep their own sequence (QMC).
 ///
 /// The harness's names and their Optuna meaning: `random` (`RandomSampler`), `tpe`
 /// (multivariate TPE, Optuna 5's default), `tpe-indep` (univariate TPE), `qmc` (scrambled
-/// Sobol), `gp`, `cmaes`. The study's seed drives every draw (samplers own no random state).
+/// Sobol). The study's seed drives every other draw (samplers own no random state).
 /// Errors: an unsupported name, or an option the sampler does not take.
 ///
 /// ```
-/// assert!(bo_cli::make_sampler("random", &serde_json::json!({})).is_ok());
-/// assert!(bo_cli::make_sampler("random", &serde_json::json!({"n_startup_trials": 3})).is_err());
-/// assert!(bo_cli::make_sampler("simulated-annealing", &serde_json::Value::Null).is_err());
+/// assert!(bo_cli::make_sampler("random", &serde_json::json!({}), 0).is_ok());
+/// assert!(bo_cli::make_sampler("random", &serde_json::json!({"n_startup_trials": 3}), 0).is_err());
+/// assert!(bo_cli::make_sampler("simulated-annealing", &serde_json::Value::Null, 0).is_err());
 /// ```
-pub fn make_sampler(name: &str, options: &Value) -> Result<Box<dyn Sampler>> {
-    let options = option_map(name, options)?;
-    match name {
-        "random" => {
-            no_options(name, options)?;
-            Ok(Box::new(RandomSampler::new()))
+pub fn make_sampler(name: &str, options: &Value, seed: u64) -> Result<Box<dyn Sampler>> {
+    let mut options = Opts::new(name, options)?;
+    let sampler: Box<dyn Sampler> = match name {
+        "random" => Box::new(RandomSampler::new()),
+        "qmc" => {
+            let scramble = options.bool("scramble")?.unwrap_or(true);
+            Box::new(QmcSampler::builder().seed(seed).scramble(scramble).build()?)
         }
-        _ => bail!("unsupported sampler `{name}` (this build supports: random)"),
-    }
+        _ => bail!("unsupported sampler `{name}` (this build supports: random, qmc)"),
+    };
+    options.finish()?;
+    Ok(sampler)
 }
 
 /// The pruner the harness calls `name`, configured from `options` (a JSON object of keyword
@@ -41,33 +45,118 @@ pub fn make_sampler(name: &str, options: &Value) -> Result<Box<dyn Sampler>> {
 ///
 /// ```
 /// assert!(bo_cli::make_pruner("none", &serde_json::Value::Null, Some(100)).is_ok());
+/// assert!(bo_cli::make_pruner("median", &serde_json::json!({"n_warmup_steps": 10}), Some(100)).is_ok());
+/// assert!(bo_cli::make_pruner("median", &serde_json::json!({"warmup": 10}), Some(100)).is_err());
 /// assert!(bo_cli::make_pruner("wavelet", &serde_json::Value::Null, None).is_err());
 /// ```
 pub fn make_pruner(name: &str, options: &Value, n_steps: Option<u64>) -> Result<Box<dyn Pruner>> {
-    let options = option_map(name, options)?;
-    let _ = n_steps;
-    match name {
-        "none" => {
-            no_options(name, options)?;
-            Ok(Box::new(NopPruner))
+    let mut o = Opts::new(name, options)?;
+    let pruner: Box<dyn Pruner> = match name {
+        "none" => Box::new(NopPruner),
+        "median" => {
+            let mut b = MedianPruner::builder();
+            if let Some(n) = o.u64("n_startup_trials")? {
+                b = b.n_startup_trials(n as usize);
+            }
+            if let Some(n) = o.u64("n_warmup_steps")? {
+                b = b.n_warmup_steps(n);
+            }
+            if let Some(n) = o.u64("interval_steps")? {
+                b = b.interval_steps(n);
+            }
+            if let Some(n) = o.u64("n_min_trials")? {
+                b = b.n_min_trials(n as usize);
+            }
+            Box::new(b.build()?)
         }
-        _ => bail!("unsupported pruner `{name}` (this build supports: none)"),
-    }
+        "sha" => {
+            let mut b = SuccessiveHalvingPruner::builder();
+            if let Some(n) = o.u64("min_resource")? {
+                b = b.min_resource(n);
+            }
+            if let Some(n) = o.u64("reduction_factor")? {
+                b = b.reduction_factor(n);
+            }
+            if let Some(n) = o.u64("min_early_stopping_rate")? {
+                b = b.min_early_stopping_rate(n as u32);
+            }
+            if let Some(n) = o.u64("bootstrap_count")? {
+                b = b.bootstrap_count(n as usize);
+            }
+            Box::new(b.build()?)
+        }
+        "hyperband" => {
+            let mut b = HyperbandPruner::builder()
+                .min_resource(o.u64("min_resource")?.unwrap_or(1))
+                .reduction_factor(o.u64("reduction_factor")?.unwrap_or(3));
+            if let Some(n) = o.u64("max_resource")?.or(n_steps) {
+                b = b.max_resource(n);
+            }
+            if let Some(n) = o.u64("bootstrap_count")? {
+                b = b.bootstrap_count(n as usize);
+            }
+            Box::new(b.build()?)
+        }
+        _ => bail!("unsupported pruner `{name}` (this build supports: none, median, sha, hyperband)"),
+    };
+    o.finish()?;
+    Ok(pruner)
 }
 
-type Options<'a> = Option<&'a serde_json::Map<String, Value>>;
-
-fn option_map<'a>(name: &str, options: &'a Value) -> Result<Options<'a>> {
-    match options {
-        Value::Null => Ok(None),
-        Value::Object(m) => Ok(Some(m)),
-        other => bail!("options of `{name}` must be a JSON object, got {other}"),
-    }
+/// Keyword options of one sampler or pruner; each is taken once, and any left over at
+/// [`Opts::finish`] is an error (a misspelt option must not be silently ignored).
+struct Opts<'a> {
+    name: &'a str,
+    map: serde_json::Map<String, Value>,
 }
 
-fn no_options(name: &str, options: Options<'_>) -> Result<()> {
-    if let Some(key) = options.and_then(|m| m.keys().next()) {
-        bail!("`{name}` takes no option, got `{key}`");
+impl<'a> Opts<'a> {
+    fn new(name: &'a str, options: &Value) -> Result<Self> {
+        let map = match options {
+            Value::Null => serde_json::Map::new(),
+            Value::Object(m) => m.clone(),
+            other => bail!("options of `{name}` must be a JSON object, got {other}"),
+        };
+        Ok(Opts { name, map })
     }
-    Ok(())
+
+    fn u64(&mut self, key: &str) -> Result<Option<u64>> {
+        match self.map.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => match v.as_u64() {
+                Some(n) => Ok(Some(n)),
+                None => bail!("option `{key}` of `{}` must be a non-negative integer, got {v}", self.name),
+            },
+        }
+    }
+
+    #[allow(dead_code)]
+    fn f64(&mut self, key: &str) -> Result<Option<f64>> {
+        match self.map.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => match v.as_f64() {
+                Some(n) => Ok(Some(n)),
+                None => bail!("option `{key}` of `{}` must be a number, got {v}", self.name),
+            },
+        }
+    }
+
+    fn bool(&mut self, key: &str) -> Result<Option<bool>> {
+        match self.map.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(b)),
+            Some(v) => bail!("option `{key}` of `{}` must be true or false, got {v}", self.name),
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        match self.map.keys().next() {
+            Some(key) if self.map.len() == 1 => bail!("`{}` takes no option `{key}`", self.name),
+            Some(_) => {
+                let keys: Vec<&str> = self.map.keys().map(String::as_str).collect();
+                bail!("`{}` takes no options {}", self.name, keys.join(", "))
+            }
+            None => Ok(()),
+        }
+    }
 }

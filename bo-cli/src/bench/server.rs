@@ -100,15 +100,16 @@ fn init_study(init: Init) -> Result<BenchStudy, String> {
     let space = to_distributions(init.space)?;
     let sampler_name = init.sampler.as_deref().unwrap_or("random");
     let pruner_name = init.pruner.as_deref().unwrap_or("none");
-    let sampler = make_sampler(sampler_name, &init.sampler_options).map_err(|e| format!("{e:#}"))?;
+    let seed = match &init.seed {
+        None | Some(Value::Null) => None,
+        Some(s) => Some(s.as_u64().ok_or_else(|| format!("`seed` must be a non-negative integer, got {s}"))?),
+    };
+    let sampler =
+        make_sampler(sampler_name, &init.sampler_options, seed.unwrap_or(0)).map_err(|e| format!("{e:#}"))?;
     let pruner = make_pruner(pruner_name, &init.pruner_options, init.budget.n_steps).map_err(|e| format!("{e:#}"))?;
     let mut builder = Study::builder().name("bench").direction(direction).sampler(sampler).pruner(pruner);
-    match &init.seed {
-        None | Some(Value::Null) => {}
-        Some(s) => {
-            let seed = s.as_u64().ok_or_else(|| format!("`seed` must be a non-negative integer, got {s}"))?;
-            builder = builder.seed(seed);
-        }
+    if let Some(seed) = seed {
+        builder = builder.seed(seed);
     }
     let study = builder.build().map_err(|e| e.to_string())?;
     tracing::info!(
