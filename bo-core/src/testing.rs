@@ -118,8 +118,14 @@ fn unknown_ids_are_errors(s: &dyn Storage) -> Result<()> {
     let bad = t.id + 1000;
     assert!(matches!(s.trial(bad), Err(Error::UnknownTrial { trial }) if trial == bad), "trial of an unknown id");
     assert!(matches!(s.report(bad, 0, 1.0), Err(Error::UnknownTrial { .. })), "report to an unknown id");
-    assert!(matches!(s.finish(bad, &Outcome::Complete(1.0)), Err(Error::UnknownTrial { .. })), "finish of an unknown id");
-    assert!(matches!(s.create_trial(study + 1000), Err(Error::UnknownStudy { .. })), "create_trial in an unknown study");
+    assert!(
+        matches!(s.finish(bad, &Outcome::Complete(1.0)), Err(Error::UnknownTrial { .. })),
+        "finish of an unknown id"
+    );
+    assert!(
+        matches!(s.create_trial(study + 1000), Err(Error::UnknownStudy { .. })),
+        "create_trial in an unknown study"
+    );
     assert!(
         matches!(s.trials_since(study + 1000, Cursor::default()), Err(Error::UnknownStudy { .. })),
         "trials_since of an unknown study"

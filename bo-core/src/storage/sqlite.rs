@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -89,12 +89,12 @@ const TRIAL_COLUMNS: &str =
 /// ```
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
+    path: PathBuf,
 }
 
 impl fmt::Debug for SqliteStorage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = self.lock().path().map(str::to_string);
-        f.debug_struct("SqliteStorage").field("path", &path).finish()
+        f.debug_struct("SqliteStorage").field("path", &self.path).finish()
     }
 }
 
@@ -136,11 +136,12 @@ impl SqliteStorage {
     /// A file of another schema version is [`Error::SchemaVersion`] and is left untouched;
     /// a file that is not a SQLite database, or holds other tables, is [`Error::Storage`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let conn = Connection::open(path.as_ref()).map_err(db)?;
-        Self::init(conn)
+        let path = path.as_ref().to_path_buf();
+        let conn = Connection::open(&path).map_err(db)?;
+        Self::init(conn, path)
     }
 
-    fn init(mut conn: Connection) -> Result<Self> {
+    fn init(mut conn: Connection, path: PathBuf) -> Result<Self> {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
         conn.set_prepared_statement_cache_capacity(64);
         // Read-only checks first: a file we must refuse is never written.
@@ -179,7 +180,12 @@ impl SqliteStorage {
             }
             tx.commit().map_err(db)?;
         }
-        Ok(SqliteStorage { conn: Mutex::new(conn) })
+        Ok(SqliteStorage { conn: Mutex::new(conn), path })
+    }
+
+    /// The file this storage was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -225,8 +231,7 @@ fn read_version(conn: &Connection) -> Result<Option<i64>> {
 }
 
 fn has_tables(conn: &Connection) -> Result<bool> {
-    conn.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table')", [], |r| r.get(0))
-        .map_err(db)
+    conn.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table')", [], |r| r.get(0)).map_err(db)
 }
 
 fn to_sql_id(id: u64) -> Option<i64> {
@@ -354,7 +359,8 @@ fn load_trial(tx: &Transaction<'_>, trial: TrialId) -> Result<FrozenTrial> {
     while let Some(r) = rows.next().map_err(db)? {
         children.param(r.get(0).map_err(db)?, r.get(1).map_err(db)?, r.get(2).map_err(db)?, r.get(3).map_err(db)?)?;
     }
-    let mut stmt = tx.prepare_cached("SELECT trial_id, step, value FROM intermediate WHERE trial_id = ?1").map_err(db)?;
+    let mut stmt =
+        tx.prepare_cached("SELECT trial_id, step, value FROM intermediate WHERE trial_id = ?1").map_err(db)?;
     let mut rows = stmt.query([id]).map_err(db)?;
     while let Some(r) = rows.next().map_err(db)? {
         children.intermediate(r.get(0).map_err(db)?, r.get(1).map_err(db)?, r.get(2).map_err(db)?);
@@ -391,7 +397,9 @@ fn study_records(conn: &Connection, name: Option<&str>) -> Result<Vec<StudyRecor
     }
     .map_err(db)?;
     let rows = stmt
-        .query_map([name], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)))
+        .query_map([name], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+        })
         .map_err(db)?;
     let mut out = Vec::new();
     for row in rows {
@@ -597,7 +605,12 @@ impl Storage for SqliteStorage {
                 .map_err(db)?;
             let mut rows = stmt.query(params![sid, from]).map_err(db)?;
             while let Some(r) = rows.next().map_err(db)? {
-                children.param(r.get(0).map_err(db)?, r.get(1).map_err(db)?, r.get(2).map_err(db)?, r.get(3).map_err(db)?)?;
+                children.param(
+                    r.get(0).map_err(db)?,
+                    r.get(1).map_err(db)?,
+                    r.get(2).map_err(db)?,
+                    r.get(3).map_err(db)?,
+                )?;
             }
             let mut stmt = tx
                 .prepare_cached(
@@ -649,7 +662,12 @@ mod tests {
         let cat = Distribution::Categorical(Categorical::new(vec!["a".into(), 2.into(), false.into()]));
         for i in 0..20u64 {
             let t = s.create_trial(study)?;
-            s.set_param(t.id, "x", &Distribution::Float(Float::log(1e-3, 10.0)), &ParamValue::Float(0.01 * (i + 1) as f64 / 3.0))?;
+            s.set_param(
+                t.id,
+                "x",
+                &Distribution::Float(Float::log(1e-3, 10.0)),
+                &ParamValue::Float(0.01 * (i + 1) as f64 / 3.0),
+            )?;
             s.set_param(t.id, "n", &Distribution::Int(Int::stepped(0, 100, 5)), &ParamValue::Int(5 * (i as i64 % 20)))?;
             s.set_param(t.id, "c", &cat, &cat_choice(i))?;
             for step in 0..i % 4 {
@@ -797,7 +815,8 @@ mod tests {
     #[test]
     fn four_threads_share_one_sqlite_storage_without_lost_or_duplicated_trials() -> Result<()> {
         let dir = dir();
-        let study = Study::builder().storage(SqliteStorage::open(dir.path().join("threads.db"))?).name("threads").build()?;
+        let study =
+            Study::builder().storage(SqliteStorage::open(dir.path().join("threads.db"))?).name("threads").build()?;
         for i in 0..20 {
             study.enqueue([("x", i as f64 * 0.25)])?;
         }
