@@ -39,6 +39,8 @@ mod trial_record;
 pub mod pruner;
 pub mod sampler;
 pub mod storage;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use error::{Error, Pruned, Result};
 pub use history::History;
@@ -53,6 +55,9 @@ pub use storage::{Cursor, InMemoryStorage, Storage, StudyRecord, open_storage};
 pub use study::{Callback, Optimize, Study, StudyBuilder};
 pub use trial::{Reporter, SearchSpace, Trial};
 pub use trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId, TrialState};
+
+#[cfg(feature = "sqlite")]
+pub use storage::SqliteStorage;
 
 #[cfg(feature = "derive")]
 pub use bo_derive::SearchSpace;

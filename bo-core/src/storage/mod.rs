@@ -14,8 +14,12 @@ use crate::space::{Distribution, ParamValue};
 use crate::trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId};
 
 mod memory;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 pub use memory::InMemoryStorage;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStorage;
 
 /// Position in a study's change stream; `Cursor::default()` reads everything.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -151,6 +155,12 @@ pub fn open_storage(url: &str) -> Result<Arc<dyn Storage>> {
     open_sqlite(path)
 }
 
+#[cfg(feature = "sqlite")]
+fn open_sqlite(path: &str) -> Result<Arc<dyn Storage>> {
+    Ok(Arc::new(SqliteStorage::open(path)?))
+}
+
+#[cfg(not(feature = "sqlite"))]
 fn open_sqlite(_path: &str) -> Result<Arc<dyn Storage>> {
     Err(Error::FeatureDisabled { feature: "sqlite" })
 }

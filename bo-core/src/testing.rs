@@ -1,0 +1,295 @@
+//! Contract test suites that every implementation of a core trait must pass
+//! (feature `testing`).
+//!
+//! Call them from a `#[test]` of the implementation; they panic with a message that names
+//! the broken rule.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+use crate::space::{Categorical, Distribution, Float, Int, ParamValue};
+use crate::storage::{Cursor, FIXED_PARAMS_ATTR, FixedParams, Storage};
+use crate::trial_record::{Direction, Outcome, TrialState};
+
+/// One check of [`storage_suite`]: its name and body.
+type StorageCheck = (&'static str, fn(&dyn Storage) -> Result<()>);
+
+const STORAGE_CHECKS: &[StorageCheck] = &[
+    ("trial numbers count up without gaps", numbers_count_up_without_gaps),
+    ("an enqueued trial is claimed once", enqueued_trial_is_claimed_once),
+    ("a finished trial rejects writes", finished_trial_rejects_writes),
+    ("unknown ids are errors", unknown_ids_are_errors),
+    ("trials_since returns only changed trials", trials_since_is_incremental),
+    ("a report of the same step overwrites", report_overwrites_the_same_step),
+    ("user attributes round-trip", user_attrs_round_trip),
+    ("params and distributions round-trip", params_round_trip),
+    ("outcomes are stored", outcomes_are_stored),
+    ("a taken study name is an error", study_name_is_unique),
+    ("delete removes a study and its trials", delete_removes_study_and_trials),
+];
+
+/// Runs the [`Storage`] contract on fresh storages from `make` (one per check).
+///
+/// Checks: numbering `0..n` without gaps, an enqueued trial claimed exactly once, writes to a
+/// finished trial are [`Error::TrialFinished`], unknown ids, incremental
+/// [`Storage::trials_since`], report overwrite of a step, user attributes, params and
+/// distributions, outcomes, [`Error::StudyExists`], and deletion.
+///
+/// # Panics
+///
+/// On the first broken rule, with the check's name.
+///
+/// ```
+/// bo_core::testing::storage_suite(|| Box::new(bo_core::InMemoryStorage::new()));
+/// ```
+pub fn storage_suite(make: impl Fn() -> Box<dyn Storage>) {
+    for (name, check) in STORAGE_CHECKS {
+        let storage = make();
+        if let Err(e) = check(storage.as_ref()) {
+            panic!("storage suite: `{name}` failed with error: {e}");
+        }
+    }
+}
+
+fn numbers_count_up_without_gaps(s: &dyn Storage) -> Result<()> {
+    let study = s.create_study("numbers", Direction::Minimize)?;
+    let other = s.create_study("other", Direction::Minimize)?;
+    let mut numbers = Vec::new();
+    for i in 0..10 {
+        let t = if i % 3 == 0 { s.enqueue_trial(study, &FixedParams::new())? } else { s.create_trial(study)? };
+        numbers.push(t.number);
+        s.create_trial(other)?;
+    }
+    assert_eq!(numbers, (0..10).collect::<Vec<u64>>(), "trial numbers must be 0, 1, 2, … per study");
+    let (trials, _) = s.trials_since(study, Cursor::default())?;
+    let read: Vec<u64> = trials.iter().map(|t| t.number).collect();
+    assert_eq!(read, (0..10).collect::<Vec<u64>>(), "trials_since must return every trial once, by number");
+    let ids: std::collections::BTreeSet<u64> = trials.iter().map(|t| t.id).collect();
+    assert_eq!(ids.len(), 10, "trial ids must be distinct");
+    assert_eq!(s.study("numbers")?.map(|r| r.n_trials), Some(10), "n_trials must count every trial");
+    Ok(())
+}
+
+fn enqueued_trial_is_claimed_once(s: &dyn Storage) -> Result<()> {
+    let study = s.create_study("enqueue", Direction::Minimize)?;
+    assert!(s.claim_waiting_trial(study)?.is_none(), "an empty study has nothing to claim");
+    let fixed: FixedParams = [("x".to_string(), serde_json::json!(1.5))].into_iter().collect();
+    let a = s.enqueue_trial(study, &fixed)?;
+    let b = s.enqueue_trial(study, &FixedParams::new())?;
+    assert_eq!(a.state, TrialState::Waiting, "an enqueued trial must be WAITING");
+    assert_eq!(
+        a.system_attrs.get(FIXED_PARAMS_ATTR),
+        Some(&serde_json::json!({"x": 1.5})),
+        "an enqueued trial must keep its fixed params"
+    );
+    let first = s.claim_waiting_trial(study)?.expect("a waiting trial must be claimable");
+    assert_eq!((first.id, first.state), (a.id, TrialState::Running), "the oldest waiting trial is claimed first");
+    assert!(first.started_at.is_some(), "a claimed trial must have a start time");
+    assert_eq!(first.system_attrs, a.system_attrs, "claiming must keep the fixed params");
+    let second = s.claim_waiting_trial(study)?.expect("the second waiting trial must be claimable");
+    assert_eq!(second.id, b.id);
+    assert!(s.claim_waiting_trial(study)?.is_none(), "a waiting trial must be claimed only once");
+    assert_eq!(s.trial(a.id)?.state, TrialState::Running);
+    Ok(())
+}
+
+fn finished_trial_rejects_writes(s: &dyn Storage) -> Result<()> {
+    let study = s.create_study("finished", Direction::Minimize)?;
+    let t = s.create_trial(study)?;
+    s.finish(t.id, &Outcome::Complete(1.0))?;
+    let d = Distribution::Float(Float::new(0.0, 1.0));
+    let finished = |r: Result<()>| matches!(r, Err(Error::TrialFinished { trial }) if trial == t.id);
+    assert!(finished(s.set_param(t.id, "x", &d, &ParamValue::Float(0.5))), "set_param after finish");
+    assert!(finished(s.report(t.id, 0, 1.0)), "report after finish");
+    assert!(finished(s.set_user_attr(t.id, "k", &serde_json::json!(1))), "set_user_attr after finish");
+    assert!(finished(s.finish(t.id, &Outcome::Complete(2.0)).map(|_| ())), "finish after finish");
+    let after = s.trial(t.id)?;
+    assert_eq!(
+        (after.state, after.value, after.params.len()),
+        (TrialState::Complete, Some(1.0), 0),
+        "a finished trial must not change"
+    );
+    Ok(())
+}
+
+fn unknown_ids_are_errors(s: &dyn Storage) -> Result<()> {
+    let study = s.create_study("unknown", Direction::Minimize)?;
+    let t = s.create_trial(study)?;
+    let bad = t.id + 1000;
+    assert!(matches!(s.trial(bad), Err(Error::UnknownTrial { trial }) if trial == bad), "trial of an unknown id");
+    assert!(matches!(s.report(bad, 0, 1.0), Err(Error::UnknownTrial { .. })), "report to an unknown id");
+    assert!(
+        matches!(s.finish(bad, &Outcome::Complete(1.0)), Err(Error::UnknownTrial { .. })),
+        "finish of an unknown id"
+    );
+    assert!(
+        matches!(s.create_trial(study + 1000), Err(Error::UnknownStudy { .. })),
+        "create_trial in an unknown study"
+    );
+    assert!(
+        matches!(s.trials_since(study + 1000, Cursor::default()), Err(Error::UnknownStudy { .. })),
+        "trials_since of an unknown study"
+    );
+    assert!(s.study("nope")?.is_none(), "study of an unknown name");
+    Ok(())
+}
+
+fn trials_since_is_incremental(s: &dyn Storage) -> Result<()> {
+    let study = s.create_study("since", Direction::Minimize)?;
+    let ids: Vec<u64> = (0..5).map(|_| s.create_trial(study).map(|t| t.id)).collect::<Result<_>>()?;
+    let (all, cursor) = s.trials_since(study, Cursor::default())?;
+    assert_eq!(all.len(), 5);
+    let (none, same) = s.trials_since(study, cursor)?;
+    assert!(none.is_empty(), "nothing changed, so nothing must be returned (got {})", none.len());
+    assert_eq!(same, cursor, "the cursor must not move when nothing changed");
+
+    s.report(ids[1], 3, 0.25)?;
+    s.finish(ids[3], &Outcome::Complete(7.0))?;
+    s.report(ids[1], 4, 0.5)?;
+    let (changed, cursor2) = s.trials_since(study, cursor)?;
+    let numbers: Vec<u64> = changed.iter().map(|t| t.number).collect();
+    assert_eq!(numbers, vec![1, 3], "only the changed trials, once each, by number");
+    assert_eq!(changed[0].intermediate_values, BTreeMap::from([(3, 0.25), (4, 0.5)]), "changed trials come whole");
+    assert_eq!((changed[1].state, changed[1].value), (TrialState::Complete, Some(7.0)));
+
+    let t = s.create_trial(study)?;
+    let (new, _) = s.trials_since(study, cursor2)?;
+    assert_eq!(new.iter().map(|t| t.id).collect::<Vec<_>>(), vec![t.id], "a new trial is a change");
+    let (again, _) = s.trials_since(study, Cursor::default())?;
+    assert_eq!(again.len(), 6, "the default cursor reads everything");
+    Ok(())
+}
+
+fn report_overwrites_the_same_step(s: &dyn Storage) -> Result<()> {
+    let study = s.create_study("report", Direction::Minimize)?;
+    let t = s.create_trial(study)?;
+    s.report(t.id, 1, 0.5)?;
+    s.report(t.id, 2, 0.4)?;
+    s.report(t.id, 1, 0.7)?;
+    s.report(t.id, u32::MAX as u64 + 5, -1.0)?;
+    let read = s.trial(t.id)?;
+    assert_eq!(
+        read.intermediate_values,
+        BTreeMap::from([(1, 0.7), (2, 0.4), (u32::MAX as u64 + 5, -1.0)]),
+        "a later report of a step replaces the earlier one"
+    );
+    Ok(())
+}
+
+fn user_attrs_round_trip(s: &dyn Storage) -> Result<()> {
+    let study = s.create_study("attrs", Direction::Minimize)?;
+    let t = s.create_trial(study)?;
+    let values = [
+        ("text", serde_json::json!("héllo \"quoted\"")),
+        ("int", serde_json::json!(-42)),
+        ("float", serde_json::json!(0.125)),
+        ("nested", serde_json::json!({"a": [1, 2, {"b": null}], "c": true})),
+        ("null", serde_json::Value::Null),
+    ];
+    for (k, v) in &values {
+        s.set_user_attr(t.id, k, v)?;
+    }
+    s.set_user_attr(t.id, "int", &serde_json::json!(43))?;
+    let read = s.trial(t.id)?;
+    let mut expected: BTreeMap<String, serde_json::Value> =
+        values.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    expected.insert("int".into(), serde_json::json!(43));
+    assert_eq!(read.user_attrs, expected, "user attributes must round-trip, the last write winning");
+    Ok(())
+}
+
+fn params_round_trip(s: &dyn Storage) -> Result<()> {
+    let study = s.create_study("params", Direction::Minimize)?;
+    let t = s.create_trial(study)?;
+    let cases = [
+        ("lr", Distribution::Float(Float::log(1e-5, 1e-1)), ParamValue::Float(0.003_141_592_653_589_793)),
+        ("dropout", Distribution::Float(Float::stepped(0.0, 0.5, 0.1)), ParamValue::Float(0.30000000000000004)),
+        ("width", Distribution::Int(Int::log(32, 512)), ParamValue::Int(128)),
+        ("neg", Distribution::Int(Int::new(-10, 10)), ParamValue::Int(-7)),
+        (
+            "opt",
+            Distribution::Categorical(Categorical::new(vec!["sgd".into(), "adam".into()])),
+            ParamValue::Str("adam".into()),
+        ),
+        (
+            "mixed",
+            Distribution::Categorical(Categorical::new(vec![ParamValue::Bool(true), ParamValue::Int(3)])),
+            ParamValue::Int(3),
+        ),
+    ];
+    for (name, d, v) in &cases {
+        s.set_param(t.id, name, d, v)?;
+    }
+    let read = s.trial(t.id)?;
+    for (name, d, v) in &cases {
+        assert_eq!(read.params.get(*name), Some(v), "value of `{name}` must round-trip");
+        assert_eq!(read.distributions.get(*name), Some(d), "distribution of `{name}` must round-trip");
+    }
+    let (since, _) = s.trials_since(study, Cursor::default())?;
+    assert_eq!(since[0].params, read.params, "trials_since and trial must agree");
+    Ok(())
+}
+
+fn outcomes_are_stored(s: &dyn Storage) -> Result<()> {
+    let study = s.create_study("outcomes", Direction::Maximize)?;
+    let a = s.create_trial(study)?;
+    let b = s.create_trial(study)?;
+    let c = s.create_trial(study)?;
+    let done = s.finish(a.id, &Outcome::Complete(-2.5))?;
+    assert_eq!((done.state, done.value), (TrialState::Complete, Some(-2.5)), "finish returns the finished record");
+    s.report(b.id, 0, 0.75)?;
+    s.finish(b.id, &Outcome::Pruned(Some(0.75)))?;
+    s.finish(c.id, &Outcome::Failed("boom: it broke".into()))?;
+    let (a, b, c) = (s.trial(a.id)?, s.trial(b.id)?, s.trial(c.id)?);
+    assert_eq!((a.state, a.value), (TrialState::Complete, Some(-2.5)));
+    assert_eq!((b.state, b.value), (TrialState::Pruned, Some(0.75)));
+    assert_eq!((c.state, c.value, c.fail_reason.as_deref()), (TrialState::Failed, None, Some("boom: it broke")));
+    for t in [&a, &b, &c] {
+        assert!(t.finished_at.is_some() && t.started_at.is_some(), "trial {} must keep both times", t.number);
+    }
+    Ok(())
+}
+
+fn study_name_is_unique(s: &dyn Storage) -> Result<()> {
+    let id = s.create_study("unique", Direction::Maximize)?;
+    assert!(
+        matches!(s.create_study("unique", Direction::Minimize), Err(Error::StudyExists { name }) if name == "unique"),
+        "a taken name must be StudyExists"
+    );
+    let rec = s.study("unique")?.expect("a created study must be found by name");
+    assert_eq!((rec.id, rec.direction, rec.n_trials), (id, Direction::Maximize, 0));
+    s.create_study("second", Direction::Minimize)?;
+    let names: Vec<String> = s.studies()?.into_iter().map(|r| r.name).collect();
+    assert_eq!(names, vec!["unique".to_string(), "second".to_string()], "studies lists every study in creation order");
+    Ok(())
+}
+
+fn delete_removes_study_and_trials(s: &dyn Storage) -> Result<()> {
+    let gone = s.create_study("gone", Direction::Minimize)?;
+    let kept = s.create_study("kept", Direction::Minimize)?;
+    let t = s.create_trial(gone)?;
+    s.report(t.id, 0, 1.0)?;
+    s.set_param(t.id, "x", &Distribution::Float(Float::new(0.0, 1.0)), &ParamValue::Float(0.5))?;
+    let k = s.create_trial(kept)?;
+    s.report(k.id, 0, 2.0)?;
+    s.delete_study("gone")?;
+    assert!(s.study("gone")?.is_none(), "a deleted study must not be found");
+    assert!(matches!(s.trial(t.id), Err(Error::UnknownTrial { .. })), "a deleted study's trials must be gone");
+    assert!(matches!(s.delete_study("gone"), Err(Error::UnknownStudy { .. })), "deleting twice is UnknownStudy");
+    assert_eq!(s.trial(k.id)?.intermediate_values, BTreeMap::from([(0, 2.0)]), "other studies must be untouched");
+    let again = s.create_study("gone", Direction::Maximize)?;
+    assert_ne!(again, gone, "a new study must not reuse a deleted study's id");
+    assert_eq!(s.create_trial(again)?.number, 0, "a re-created study starts at trial 0");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::storage_suite;
+    use crate::storage::InMemoryStorage;
+
+    #[test]
+    fn in_memory_storage_passes_the_storage_suite() {
+        storage_suite(|| Box::new(InMemoryStorage::new()));
+    }
+}
