@@ -129,10 +129,7 @@ fn an_unknown_export_format_is_a_usage_error() {
     assert!(text(&out.stderr).contains("xml"));
 }
 
-/// Needs `SqliteStorage` behind `open_storage("sqlite:…")` (bo-core `storage/sqlite.rs`);
-/// run with `cargo test -p bo-cli -- --ignored` once it is merged.
 #[test]
-#[ignore = "needs SqliteStorage behind bo_core::open_storage(\"sqlite:PATH\")"]
 fn commands_read_a_study_from_a_sqlite_file() {
     use bo_core::{Float, Optimize, Study, Trial};
     let dir = tempfile::tempdir().unwrap();
