@@ -1,16 +1,24 @@
 //! Parsing of `#[param(...)]` attributes on fields and variants.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprArray, Ident, LitStr, RangeLimits, Token};
 
 /// An inclusive range `low..=high` from a `#[param]` attribute.
 pub(crate) struct Range {
     pub(crate) low: Expr,
     pub(crate) high: Expr,
-    pub(crate) span: Span,
+    /// The whole range, for errors that underline all of it.
+    pub(crate) tokens: TokenStream,
+}
+
+impl Range {
+    /// An error underlining the whole range.
+    pub(crate) fn error(&self, msg: impl std::fmt::Display) -> syn::Error {
+        syn::Error::new_spanned(&self.tokens, msg)
+    }
 }
 
 /// Everything a `#[param(...)]` attribute (or several) can say about one field or variant.
@@ -31,15 +39,21 @@ impl ParamAttrs {
         self.range.is_some() || self.log.is_some() || self.step.is_some() || self.choices.is_some()
     }
 
-    /// Span of the first distribution key, for errors about it.
-    pub(crate) fn distribution_span(&self) -> Span {
-        self.range
-            .as_ref()
-            .map(|r| r.span)
-            .or(self.log)
-            .or_else(|| self.step.as_ref().map(Spanned::span))
-            .or_else(|| self.choices.as_ref().map(Spanned::span))
-            .unwrap_or_else(Span::call_site)
+    /// An error underlining the first distribution key (range, `log`, `step`, `choices`).
+    pub(crate) fn distribution_error(&self, msg: impl std::fmt::Display) -> syn::Error {
+        if let Some(r) = &self.range {
+            return r.error(msg);
+        }
+        if let Some(l) = self.log {
+            return syn::Error::new(l, msg);
+        }
+        if let Some(s) = &self.step {
+            return syn::Error::new_spanned(s, msg);
+        }
+        match &self.choices {
+            Some(c) => syn::Error::new_spanned(c, msg),
+            None => syn::Error::new(Span::call_site(), msg),
+        }
     }
 }
 
@@ -53,7 +67,9 @@ enum Item {
 impl Parse for Item {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let fork = input.fork();
-        if fork.parse::<Ident>().is_ok() && (fork.is_empty() || fork.peek(Token![,]) || fork.peek(Token![=])) {
+        if fork.parse::<Ident>().is_ok()
+            && (fork.is_empty() || fork.peek(Token![,]) || fork.peek(Token![=]))
+        {
             let key: Ident = input.parse()?;
             if input.peek(Token![=]) && !input.peek(Token![==]) {
                 input.parse::<Token![=]>()?;
@@ -65,17 +81,27 @@ impl Parse for Item {
         let expr: Expr = input.parse()?;
         match expr {
             Expr::Range(r) => {
-                let span = r.span();
+                let tokens = r.to_token_stream();
                 let (Some(low), Some(high)) = (r.start, r.end) else {
-                    return Err(syn::Error::new(span, "a range needs both bounds: `low..=high`"));
+                    return Err(syn::Error::new_spanned(
+                        tokens,
+                        "a range needs both bounds: `low..=high`",
+                    ));
                 };
                 if let RangeLimits::HalfOpen(_) = r.limits {
-                    return Err(syn::Error::new(span, "use an inclusive range `low..=high`"));
+                    return Err(syn::Error::new_spanned(
+                        tokens,
+                        "use an inclusive range `low..=high`",
+                    ));
                 }
-                Ok(Item::Range(Range { low: *low, high: *high, span }))
+                Ok(Item::Range(Range {
+                    low: *low,
+                    high: *high,
+                    tokens,
+                }))
             }
-            other => Err(syn::Error::new(
-                other.span(),
+            other => Err(syn::Error::new_spanned(
+                other,
                 "expected an inclusive range `low..=high` or one of the keys `log`, `step = ..`, \
                  `choices = [..]`, `name = \"..\"`, `rename = \"..\"`, `skip`",
             )),
@@ -89,8 +115,14 @@ fn duplicate(span: Span, key: &str) -> syn::Error {
 
 fn lit_str(key: &Ident, value: Expr) -> syn::Result<LitStr> {
     match value {
-        Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Ok(s),
-        other => Err(syn::Error::new(other.span(), format!("`{key}` expects a string literal: `{key} = \"...\"`"))),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Ok(s),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{key}` expects a string literal: `{key} = \"...\"`"),
+        )),
     }
 }
 
@@ -103,7 +135,7 @@ pub(crate) fn parse(attrs: &[Attribute]) -> syn::Result<ParamAttrs> {
             match item {
                 Item::Range(r) => {
                     if out.range.is_some() {
-                        return Err(duplicate(r.span, "range"));
+                        return Err(r.error("a range is given twice"));
                     }
                     out.range = Some(r);
                 }
@@ -112,7 +144,10 @@ pub(crate) fn parse(attrs: &[Attribute]) -> syn::Result<ParamAttrs> {
                         "log" => &mut out.log,
                         "skip" => &mut out.skip,
                         "step" | "choices" | "name" | "rename" => {
-                            return Err(syn::Error::new(key.span(), format!("`{key}` needs a value: `{key} = ...`")));
+                            return Err(syn::Error::new(
+                                key.span(),
+                                format!("`{key}` needs a value: `{key} = ...`"),
+                            ));
                         }
                         _ => return Err(unknown(&key)),
                     };
@@ -135,8 +170,8 @@ pub(crate) fn parse(attrs: &[Attribute]) -> syn::Result<ParamAttrs> {
                         match value {
                             Expr::Array(a) => out.choices = Some(a),
                             other => {
-                                return Err(syn::Error::new(
-                                    other.span(),
+                                return Err(syn::Error::new_spanned(
+                                    other,
                                     "`choices` expects a list: `choices = [a, b, c]`",
                                 ));
                             }
@@ -155,7 +190,10 @@ pub(crate) fn parse(attrs: &[Attribute]) -> syn::Result<ParamAttrs> {
                         out.rename = Some(lit_str(&key, value)?);
                     }
                     "log" | "skip" => {
-                        return Err(syn::Error::new(key.span(), format!("`{key}` is a flag and takes no value")));
+                        return Err(syn::Error::new(
+                            key.span(),
+                            format!("`{key}` is a flag and takes no value"),
+                        ));
                     }
                     _ => return Err(unknown(&key)),
                 },
@@ -178,7 +216,10 @@ fn unknown(key: &Ident) -> syn::Error {
 /// Rejects any `#[param]` attribute (for places that take none, such as the type itself).
 pub(crate) fn reject(attrs: &[Attribute], what: &str) -> syn::Result<()> {
     match attrs.iter().find(|a| a.path().is_ident("param")) {
-        Some(a) => Err(syn::Error::new(a.span(), format!("`#[param]` is not supported on {what}"))),
+        Some(a) => Err(syn::Error::new_spanned(
+            a,
+            format!("`#[param]` is not supported on {what}"),
+        )),
         None => Ok(()),
     }
 }

@@ -3,7 +3,6 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use syn::spanned::Spanned;
 use syn::{DeriveInput, Fields};
 
 use crate::attrs;
@@ -18,16 +17,19 @@ pub(crate) fn expand(input: &DeriveInput, data: &syn::DataEnum) -> syn::Result<T
     let mut arms = Vec::new();
     for v in &data.variants {
         let a = attrs::parse(&v.attrs)?;
-        if a.has_distribution() || a.name.is_some() {
-            let span = a.name.as_ref().map_or_else(|| a.distribution_span(), syn::LitStr::span);
-            return Err(syn::Error::new(
-                span,
-                "on a variant, `#[param]` takes only `rename = \"..\"` and `skip`; ranges go on the variant's fields",
-            ));
+        let only = "on a variant, `#[param]` takes only `rename = \"..\"` and `skip`; ranges go on the variant's fields";
+        if let Some(n) = &a.name {
+            return Err(syn::Error::new(n.span(), only));
+        }
+        if a.has_distribution() {
+            return Err(a.distribution_error(only));
         }
         if a.skip.is_some() {
             if a.rename.is_some() {
-                return Err(syn::Error::new(v.span(), "`skip` cannot be combined with `rename`"));
+                return Err(syn::Error::new_spanned(
+                    &v.ident,
+                    "`skip` cannot be combined with `rename`",
+                ));
             }
             continue;
         }
@@ -35,7 +37,10 @@ pub(crate) fn expand(input: &DeriveInput, data: &syn::DataEnum) -> syn::Result<T
             Some(lit) => checked(lit)?,
             None => snake_case(&v.ident.to_string()),
         };
-        let span = a.rename.as_ref().map_or_else(|| v.ident.span(), syn::LitStr::span);
+        let span = a
+            .rename
+            .as_ref()
+            .map_or_else(|| v.ident.span(), syn::LitStr::span);
         names.insert(&choice, span)?;
         let vid = &v.ident;
         let body = match &v.fields {
@@ -72,8 +77,8 @@ pub(crate) fn expand(input: &DeriveInput, data: &syn::DataEnum) -> syn::Result<T
                 }}
             }
             Fields::Unnamed(fields) => {
-                return Err(syn::Error::new(
-                    fields.span(),
+                return Err(syn::Error::new_spanned(
+                    fields,
                     "a tuple variant may hold one field (sampled under `<param>.<variant>`); \
                      use named fields for more",
                 ));

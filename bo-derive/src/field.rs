@@ -112,7 +112,9 @@ fn literal_float(e: &Expr) -> Option<f64> {
 /// expressions pass through.
 fn int_tokens(e: &Expr) -> TokenStream {
     match e {
-        Expr::Lit(syn::ExprLit { lit: Lit::Int(i), .. }) => LitInt::new(i.base10_digits(), i.span()).to_token_stream(),
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(i), ..
+        }) => LitInt::new(i.base10_digits(), i.span()).to_token_stream(),
         Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) && literal_int(&u.expr).is_some() => {
             let inner = int_tokens(&u.expr);
             let neg = &u.op;
@@ -126,9 +128,9 @@ fn int_tokens(e: &Expr) -> TokenStream {
 /// expressions pass through.
 fn float_tokens(e: &Expr) -> TokenStream {
     match e {
-        Expr::Lit(syn::ExprLit { lit: Lit::Int(i), .. }) => {
-            LitFloat::new(&format!("{}.0", i.base10_digits()), i.span()).to_token_stream()
-        }
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(i), ..
+        }) => LitFloat::new(&format!("{}.0", i.base10_digits()), i.span()).to_token_stream(),
         Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) && literal_float(&u.expr).is_some() => {
             let inner = float_tokens(&u.expr);
             let neg = &u.op;
@@ -144,11 +146,17 @@ fn err<T>(span: Span, msg: impl std::fmt::Display) -> syn::Result<T> {
 
 /// Compile-time checks that only literal bounds allow: `low <= high`, `log` needs `low > 0`,
 /// `step > 0`.
-fn check_literal_bounds(attrs: &ParamAttrs, low: Option<f64>, high: Option<f64>) -> syn::Result<()> {
-    let Some(range) = &attrs.range else { return Ok(()) };
+fn check_literal_bounds(
+    attrs: &ParamAttrs,
+    low: Option<f64>,
+    high: Option<f64>,
+) -> syn::Result<()> {
+    let Some(range) = &attrs.range else {
+        return Ok(());
+    };
     if let (Some(l), Some(h)) = (low, high) {
         if l > h {
-            return err(range.span, format!("invalid range: low ({l}) must be <= high ({h})"));
+            return Err(range.error(format!("invalid range: low ({l}) must be <= high ({h})")));
         }
     }
     if let (Some(span), Some(l)) = (attrs.log, low) {
@@ -158,7 +166,7 @@ fn check_literal_bounds(attrs: &ParamAttrs, low: Option<f64>, high: Option<f64>)
     }
     if let Some(step) = &attrs.step {
         if literal_float(step).is_some_and(|s| s <= 0.0) {
-            return err(step.span(), "`step` must be > 0");
+            return Err(syn::Error::new_spanned(step, "`step` must be > 0"));
         }
     }
     Ok(())
@@ -167,16 +175,22 @@ fn check_literal_bounds(attrs: &ParamAttrs, low: Option<f64>, high: Option<f64>)
 fn no_choices_with_range(attrs: &ParamAttrs) -> syn::Result<()> {
     if let Some(c) = &attrs.choices {
         if let Some(r) = &attrs.range {
-            return err(r.span, "`choices` cannot be combined with a range");
+            return Err(r.error("`choices` cannot be combined with a range"));
         }
         if let Some(l) = attrs.log {
             return err(l, "`log` applies to ranges, not to `choices`");
         }
         if let Some(s) = &attrs.step {
-            return err(s.span(), "`step` applies to ranges, not to `choices`");
+            return Err(syn::Error::new_spanned(
+                s,
+                "`step` applies to ranges, not to `choices`",
+            ));
         }
         if c.elems.is_empty() {
-            return err(c.span(), "`choices` needs at least one value");
+            return Err(syn::Error::new_spanned(
+                c,
+                "`choices` needs at least one value",
+            ));
         }
     }
     if let (Some(l), Some(_)) = (attrs.log, &attrs.step) {
@@ -188,7 +202,11 @@ fn no_choices_with_range(attrs: &ParamAttrs) -> syn::Result<()> {
 /// Code for a float leaf.
 fn float_leaf(fty: &syn::Ident, attrs: &ParamAttrs, ty: &Type) -> syn::Result<TokenStream> {
     no_choices_with_range(attrs)?;
-    let cast = if fty == "f64" { quote!() } else { quote!(as #fty) };
+    let cast = if fty == "f64" {
+        quote!()
+    } else {
+        quote!(as #fty)
+    };
     if let Some(c) = &attrs.choices {
         let elems = c.elems.iter().map(float_tokens);
         return Ok(quote! {{
@@ -197,10 +215,12 @@ fn float_leaf(fty: &syn::Ident, attrs: &ParamAttrs, ty: &Type) -> syn::Result<To
         }});
     }
     let Some(range) = &attrs.range else {
-        return err(
-            ty.span(),
-            format!("a `{fty}` field needs a range: `#[param(low..=high)]`, optionally with `log` or `step = ..`"),
-        );
+        return Err(syn::Error::new_spanned(
+            ty,
+            format!(
+                "`{fty}` fields need a range: `#[param(low..=high)]`, optionally with `log` or `step = ..`"
+            ),
+        ));
     };
     check_literal_bounds(attrs, literal_float(&range.low), literal_float(&range.high))?;
     let (low, high) = (float_tokens(&range.low), float_tokens(&range.high));
@@ -221,17 +241,29 @@ fn float_leaf(fty: &syn::Ident, attrs: &ParamAttrs, ty: &Type) -> syn::Result<To
 fn check_int_literal(e: &Expr, ity: &syn::Ident, min: i128, max: i128) -> syn::Result<()> {
     if let Some(v) = literal_int(e) {
         if v < i64::MIN.into() || v > i64::MAX.into() {
-            return err(e.span(), format!("{v} is outside the `i64` range that integer parameters use"));
+            return Err(syn::Error::new_spanned(
+                e,
+                format!("{v} is outside the `i64` range that integer parameters use"),
+            ));
         }
         if v < min || v > max {
-            return err(e.span(), format!("{v} does not fit in the field type `{ity}`"));
+            return Err(syn::Error::new_spanned(
+                e,
+                format!("{v} does not fit in the field type `{ity}`"),
+            ));
         }
     }
     Ok(())
 }
 
 /// Code for an integer leaf: the `i64` from the trial converted into the field type.
-fn int_leaf(ity: &syn::Ident, min: i128, max: i128, attrs: &ParamAttrs, ty: &Type) -> syn::Result<TokenStream> {
+fn int_leaf(
+    ity: &syn::Ident,
+    min: i128,
+    max: i128,
+    attrs: &ParamAttrs,
+    ty: &Type,
+) -> syn::Result<TokenStream> {
     no_choices_with_range(attrs)?;
     let sample = if let Some(c) = &attrs.choices {
         for e in &c.elems {
@@ -241,13 +273,13 @@ fn int_leaf(ity: &syn::Ident, min: i128, max: i128, attrs: &ParamAttrs, ty: &Typ
         quote!(__bo_trial.suggest_categorical::<i64>(&__bo_name, &[#(#elems),*])?)
     } else {
         let Some(range) = &attrs.range else {
-            return err(
-                ty.span(),
+            return Err(syn::Error::new_spanned(
+                ty,
                 format!(
-                    "a `{ity}` field needs a range `#[param(low..=high)]` (optionally with `log` or \
+                    "`{ity}` fields need a range `#[param(low..=high)]` (optionally with `log` or \
                      `step = ..`) or `#[param(choices = [..])]`"
                 ),
-            );
+            ));
         };
         check_int_literal(&range.low, ity, min, max)?;
         check_int_literal(&range.high, ity, min, max)?;
@@ -288,26 +320,34 @@ fn value(ty: &Type, attrs: &ParamAttrs, local: &str) -> syn::Result<TokenStream>
         Some(Leaf::Int(ity, min, max)) => int_leaf(&ity, min, max, attrs, ty)?,
         Some(Leaf::Bool) => {
             if attrs.has_distribution() {
-                return err(
-                    attrs.distribution_span(),
+                return Err(attrs.distribution_error(
                     "a `bool` field is a categorical over [false, true] and takes no range, `log`, `step` or `choices`",
-                );
+                ));
             }
             quote!(__bo_trial.suggest_categorical::<bool>(&__bo_name, &[false, true])?)
         }
         Some(Leaf::String) => {
             if let Some(r) = &attrs.range {
-                return err(r.span, "a `String` field takes `choices = [..]`, not a range");
+                return Err(r.error("a `String` field takes `choices = [..]`, not a range"));
             }
-            no_choices_with_range(attrs)?;
             if let Some(l) = attrs.log {
-                return err(l, "`log` applies to numeric ranges, not to a `String` field");
+                return err(
+                    l,
+                    "`log` applies to numeric ranges, not to a `String` field",
+                );
             }
             if let Some(s) = &attrs.step {
-                return err(s.span(), "`step` applies to numeric ranges, not to a `String` field");
+                return Err(syn::Error::new_spanned(
+                    s,
+                    "`step` applies to numeric ranges, not to a `String` field",
+                ));
             }
+            no_choices_with_range(attrs)?;
             let Some(c) = &attrs.choices else {
-                return err(ty.span(), "a `String` field needs `#[param(choices = [\"a\", \"b\"])]`");
+                return Err(syn::Error::new_spanned(
+                    ty,
+                    "a `String` field needs `#[param(choices = [\"a\", \"b\"])]`",
+                ));
             };
             let elems = c.elems.iter();
             quote! {
@@ -318,14 +358,11 @@ fn value(ty: &Type, attrs: &ParamAttrs, local: &str) -> syn::Result<TokenStream>
         }
         None => {
             if attrs.has_distribution() {
-                return err(
-                    attrs.distribution_span(),
-                    format!(
-                        "ranges, `log`, `step` and `choices` apply to numeric, `bool` and `String` fields; \
-                         `{}` is sampled through its own `SearchSpace` impl",
-                        ty.to_token_stream()
-                    ),
-                );
+                return Err(attrs.distribution_error(format!(
+                    "ranges, `log`, `step` and `choices` apply to numeric and `String` fields; \
+                     `{}` is sampled through its own `SearchSpace` impl",
+                    ty.to_token_stream()
+                )));
             }
             quote_spanned! {ty.span()=>
                 <#ty as ::bo_core::SearchSpace>::suggest_named(__bo_trial, &__bo_name)?
@@ -343,7 +380,13 @@ fn value(ty: &Type, attrs: &ParamAttrs, local: &str) -> syn::Result<TokenStream>
 ///
 /// `Option<T>` is conditional: a `bool` categorical `use_<local>` decides whether `T` is
 /// suggested (as `local`) or the field is `None`.
-pub(crate) fn field(ty: &Type, attrs: &ParamAttrs, local: &str, span: Span, names: &mut NameSet) -> syn::Result<TokenStream> {
+pub(crate) fn field(
+    ty: &Type,
+    attrs: &ParamAttrs,
+    local: &str,
+    span: Span,
+    names: &mut NameSet,
+) -> syn::Result<TokenStream> {
     if let Some(s) = attrs.skip {
         if attrs.has_distribution() || attrs.name.is_some() {
             return err(s, "`skip` cannot be combined with other `#[param]` keys");
@@ -351,14 +394,20 @@ pub(crate) fn field(ty: &Type, attrs: &ParamAttrs, local: &str, span: Span, name
         return Ok(quote_spanned!(ty.span()=> <#ty as ::core::default::Default>::default()));
     }
     if let Some(r) = &attrs.rename {
-        return err(r.span(), "on a field, rename with `name = \"..\"` (`rename` is for enum variants)");
+        return err(
+            r.span(),
+            "on a field, rename with `name = \"..\"` (`rename` is for enum variants)",
+        );
     }
     names.insert(local, span)?;
     let Some(inner) = option_inner(ty) else {
         return value(ty, attrs, local);
     };
     if option_inner(inner).is_some() {
-        return err(ty.span(), "`Option<Option<T>>` is not supported: one `Option` already makes a field conditional");
+        return Err(syn::Error::new_spanned(
+            ty,
+            "`Option<Option<T>>` is not supported: one `Option` already makes a field conditional",
+        ));
     }
     let gate = format!("use_{local}");
     names.insert(&gate, span)?;
@@ -375,7 +424,9 @@ pub(crate) fn field(ty: &Type, attrs: &ParamAttrs, local: &str, span: Span, name
 
 /// Code for a group of named fields (a struct or a struct-like variant) under the current
 /// prefix: one `let` per field, and the `field: value` list that builds the value.
-pub(crate) fn named_fields(fields: &syn::FieldsNamed) -> syn::Result<(Vec<TokenStream>, Vec<TokenStream>)> {
+pub(crate) fn named_fields(
+    fields: &syn::FieldsNamed,
+) -> syn::Result<(Vec<TokenStream>, Vec<TokenStream>)> {
     let mut names = NameSet::default();
     let mut lets = Vec::new();
     let mut inits = Vec::new();
@@ -386,7 +437,10 @@ pub(crate) fn named_fields(fields: &syn::FieldsNamed) -> syn::Result<(Vec<TokenS
             Some(lit) => crate::names::checked(lit)?,
             None => crate::names::unraw(ident),
         };
-        let span = attrs.name.as_ref().map_or_else(|| ident.span(), syn::LitStr::span);
+        let span = attrs
+            .name
+            .as_ref()
+            .map_or_else(|| ident.span(), syn::LitStr::span);
         let code = field(&f.ty, &attrs, &local, span, &mut names)?;
         let var = quote::format_ident!("__bo_field_{}", i);
         lets.push(quote!(let #var = #code;));

@@ -105,11 +105,16 @@ use syn::{Data, DeriveInput, parse_macro_input};
 #[proc_macro_derive(SearchSpace, attributes(param))]
 pub fn derive_search_space(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+    expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
-    attrs::reject(&input.attrs, "the type itself; put it on fields or variants")?;
+    attrs::reject(
+        &input.attrs,
+        "the type itself; put it on fields or variants",
+    )?;
     if !input.generics.params.is_empty() || input.generics.where_clause.is_some() {
         return Err(syn::Error::new_spanned(
             &input.generics,

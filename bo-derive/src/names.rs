@@ -16,7 +16,11 @@ pub(crate) fn snake_case(ident: &str) -> String {
             let next = chars.get(i + 1).copied();
             let boundary = match prev {
                 None | Some('_') => false,
-                Some(p) => p.is_lowercase() || p.is_ascii_digit() || (p.is_uppercase() && next.is_some_and(char::is_lowercase)),
+                Some(p) => {
+                    p.is_lowercase()
+                        || p.is_ascii_digit()
+                        || (p.is_uppercase() && next.is_some_and(char::is_lowercase))
+                }
             };
             if boundary {
                 out.push('_');
@@ -39,10 +43,16 @@ pub(crate) fn unraw(ident: &syn::Ident) -> String {
 pub(crate) fn checked(lit: &LitStr) -> syn::Result<String> {
     let s = lit.value();
     if s.is_empty() {
-        return Err(syn::Error::new(lit.span(), "a parameter name cannot be empty"));
+        return Err(syn::Error::new(
+            lit.span(),
+            "a parameter name cannot be empty",
+        ));
     }
     if s.contains('.') {
-        return Err(syn::Error::new(lit.span(), "a parameter name cannot contain `.` (it separates nested names)"));
+        return Err(syn::Error::new(
+            lit.span(),
+            "a parameter name cannot contain `.` (it separates nested names)",
+        ));
     }
     Ok(s)
 }
@@ -57,7 +67,10 @@ impl NameSet {
     /// Records `name`, or errors at `span` when it is already taken.
     pub(crate) fn insert(&mut self, name: &str, span: Span) -> syn::Result<()> {
         if !self.seen.insert(name.to_string()) {
-            return Err(syn::Error::new(span, format!("parameter name `{name}` is used twice at this level")));
+            return Err(syn::Error::new(
+                span,
+                format!("parameter name `{name}` is used twice at this level"),
+            ));
         }
         Ok(())
     }
