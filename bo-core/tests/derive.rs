@@ -322,9 +322,61 @@ fn manual_impl_and_derive_compose() {
     assert_eq!((o.scale.0, o.k), (2.0, 3));
 }
 
+const LIMIT: f64 = 10.0;
+
+#[derive(Debug, PartialEq, SearchSpace)]
+struct Misc {
+    #[param(choices = [0.5, 1, 2.5])]
+    scale: f32,
+    #[param(1..=1_000_000, log)]
+    seed: u64,
+    #[param(-5..=5, step = 5)]
+    offset: isize,
+    #[param(choices = ["l1", "l2"])]
+    penalty: Option<String>,
+    schedule: Option<Schedule>,
+    #[param(choices = [1, 2, 4])]
+    r#type: Option<u8>,
+}
+
+#[test]
+fn less_common_field_types_come_back_from_fixed_params() {
+    let misc: Misc = Trial::fixed(params([
+        ("scale", 1.0.into()),
+        ("seed", 123_456.into()),
+        ("offset", (-5).into()),
+        ("use_penalty", true.into()),
+        ("penalty", "l2".into()),
+        ("use_schedule", true.into()),
+        ("schedule", "cos".into()),
+        ("use_type", false.into()),
+    ]))
+    .suggest()
+    .unwrap();
+    let expected = Misc {
+        scale: 1.0,
+        seed: 123_456,
+        offset: -5,
+        penalty: Some("l2".into()),
+        schedule: Some(Schedule::Cosine),
+        r#type: None,
+    };
+    assert_eq!(misc, expected);
+    let study = study(8);
+    for _ in 0..20 {
+        let mut trial = study.ask().unwrap();
+        let m: Misc = trial.suggest().unwrap();
+        assert!([0.5, 1.0, 2.5].contains(&m.scale) && (1..=1_000_000).contains(&m.seed));
+        assert!([-5, 0, 5].contains(&m.offset), "{m:?}");
+        assert_eq!(trial.params().contains_key("schedule"), m.schedule.is_some());
+        assert_eq!(trial.params().contains_key("type"), m.r#type.is_some());
+        study.tell(trial, 0.0).unwrap();
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, SearchSpace)]
 struct Quadratic {
-    #[param(-10.0..=10.0)]
+    #[param(-LIMIT..=LIMIT)]
     x: f64,
     #[param(-10..=10)]
     y: i32,

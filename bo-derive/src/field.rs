@@ -120,7 +120,7 @@ fn int_tokens(e: &Expr) -> TokenStream {
             let neg = &u.op;
             quote!(#neg #inner)
         }
-        other => quote!((#other)),
+        other => other.to_token_stream(),
     }
 }
 
@@ -136,7 +136,7 @@ fn float_tokens(e: &Expr) -> TokenStream {
             let neg = &u.op;
             quote!(#neg #inner)
         }
-        other => quote!((#other)),
+        other => other.to_token_stream(),
     }
 }
 
