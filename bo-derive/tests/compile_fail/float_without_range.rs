@@ -1,0 +1,8 @@
+use bo_core::SearchSpace;
+
+#[derive(SearchSpace)]
+struct Hparams {
+    lr: f64,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use bo_core::SearchSpace;
+
+#[derive(SearchSpace)]
+struct Wrapper<T> {
+    inner: T,
+}
+
+fn main() {}

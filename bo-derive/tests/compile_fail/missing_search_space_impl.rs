@@ -1,0 +1,13 @@
+use bo_core::SearchSpace;
+
+struct Plain {
+    #[allow(dead_code)]
+    x: f64,
+}
+
+#[derive(SearchSpace)]
+struct Hparams {
+    plain: Plain,
+}
+
+fn main() {}

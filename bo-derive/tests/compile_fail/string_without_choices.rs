@@ -1,0 +1,8 @@
+use bo_core::SearchSpace;
+
+#[derive(SearchSpace)]
+struct Hparams {
+    activation: String,
+}
+
+fn main() {}

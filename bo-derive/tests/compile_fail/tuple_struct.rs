@@ -1,0 +1,6 @@
+use bo_core::SearchSpace;
+
+#[derive(SearchSpace)]
+struct Pair(#[param(0.0..=1.0)] f64, #[param(0.0..=1.0)] f64);
+
+fn main() {}

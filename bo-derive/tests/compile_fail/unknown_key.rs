@@ -1,0 +1,9 @@
+use bo_core::SearchSpace;
+
+#[derive(SearchSpace)]
+struct Hparams {
+    #[param(0.0..=1.0, logarithmic)]
+    lr: f64,
+}
+
+fn main() {}
