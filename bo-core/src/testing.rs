@@ -283,8 +283,147 @@ fn delete_removes_study_and_trials(s: &dyn Storage) -> Result<()> {
     Ok(())
 }
 
+/// Runs the [`Sampler`](crate::Sampler) contract on samplers from `make`: 40 trials over a
+/// mixed, define-by-run space (log float, stepped float, log int, stepped int, categorical
+/// strings/numbers/bools, a conditional parameter, a single-valued one), with failed and
+/// pruned trials in the history.
+///
+/// Checks: every value lies in its distribution; a seeded study replays exactly; the
+/// conditional parameter appears exactly when its condition holds.
+///
+/// # Panics
+///
+/// On the first broken rule, with its description.
+pub fn sampler_suite(make: impl Fn() -> Box<dyn crate::Sampler>) {
+    let run = |seed: u64| -> Vec<crate::FrozenTrial> {
+        let study = crate::Study::builder()
+            .sampler(make())
+            .seed(seed)
+            .build()
+            .expect("sampler suite: building a study");
+        study
+            .optimize_with(crate::Optimize::trials(40).progress_bar(false), mixed_objective)
+            .expect("sampler suite: optimize");
+        study.trials().expect("sampler suite: reading trials")
+    };
+    let trials = run(17);
+    assert_eq!(trials.len(), 40, "sampler suite: 40 trials run");
+    for t in &trials {
+        for (name, v) in &t.params {
+            let d = &t.distributions[name];
+            assert!(d.to_internal(v).is_some(), "sampler suite: `{name}` = {v} is outside {d}");
+        }
+        let deep = t.params.get("layers").and_then(ParamValue::as_i64).is_some_and(|l| l > 2);
+        assert_eq!(
+            t.params.contains_key("residual"),
+            deep,
+            "sampler suite: conditional `residual` present iff layers > 2 (trial {})",
+            t.number
+        );
+        if t.state == TrialState::Complete {
+            assert_eq!(t.params.get("fixed"), Some(&ParamValue::Float(3.0)), "sampler suite: single-valued range");
+        }
+    }
+    let again = run(17);
+    let params = |ts: &[crate::FrozenTrial]| ts.iter().map(|t| t.params.clone()).collect::<Vec<_>>();
+    assert_eq!(params(&trials), params(&again), "sampler suite: a seeded study replays exactly");
+}
+
+fn mixed_objective(t: &mut crate::Trial) -> Result<f64> {
+    let lr = t.suggest_float("lr", Float::log(1e-5, 1.0))?;
+    let dropout = t.suggest_float("dropout", Float::stepped(0.0, 0.5, 0.1))?;
+    let width = t.suggest_int("width", Int::log(8, 512))?;
+    let layers = t.suggest_int("layers", Int::stepped(1, 5, 2))?;
+    let opt = t.suggest_categorical("optimizer", &["sgd", "adam", "rmsprop"])?;
+    let batch = t.suggest_categorical("batch", &[16, 32, 64])?;
+    let bn = t.suggest_categorical("batch_norm", &[true, false])?;
+    let fixed = t.suggest_float("fixed", Float::new(3.0, 3.0))?;
+    let mut loss = (lr.log10() + 3.0).powi(2) + dropout + (width as f64).ln() / 10.0 + layers as f64 / 10.0;
+    if layers > 2 {
+        let residual = t.suggest_categorical("residual", &[true, false])?;
+        loss -= if residual { 0.2 } else { 0.0 };
+    }
+    loss += match opt {
+        "adam" => 0.0,
+        "sgd" => 0.5,
+        _ => 0.3,
+    } + batch as f64 / 1000.0
+        + if bn { 0.0 } else { 0.1 }
+        + fixed
+        - 3.0;
+    match t.number() {
+        Some(n) if n % 11 == 5 => Err(Error::Pruned),
+        Some(n) if n % 13 == 7 => Err(Error::InvalidConfig { what: "objective", reason: "simulated failure".into() }),
+        _ => Ok(loss),
+    }
+}
+
+/// Runs the [`Pruner`](crate::Pruner) contract on pruners from `make`: decisions on edge
+/// cases never panic (an empty history, a trial with no values, NaN values, one step, steps
+/// far apart, both directions) and are the same when asked twice.
+///
+/// # Panics
+///
+/// On the first broken rule (or a panic of the pruner itself).
+pub fn pruner_suite(make: impl Fn() -> Box<dyn crate::Pruner>) {
+    use crate::{FrozenTrial, History};
+    let curve = |id: u64, state: TrialState, values: &[(u64, f64)]| {
+        let mut t = FrozenTrial::new_running(id, id);
+        t.state = state;
+        t.intermediate_values = values.iter().copied().collect();
+        if state == TrialState::Complete {
+            t.value = values.last().map(|v| v.1);
+        }
+        t
+    };
+    for direction in [Direction::Minimize, Direction::Maximize] {
+        let pruner = make();
+        let empty = History::new(direction, vec![]);
+        let running = curve(0, TrialState::Running, &[]);
+        assert!(!pruner.should_prune(&empty, &running), "pruner suite: a trial with no values is not pruned");
+        let mut finished = Vec::new();
+        for i in 0..12u64 {
+            let vals: Vec<(u64, f64)> = (1..=20).map(|s| (s, (i as f64 + 1.0) / s as f64)).collect();
+            finished.push(curve(i, TrialState::Complete, &vals));
+        }
+        finished.push(curve(12, TrialState::Pruned, &[(1, 5.0), (2, 4.0)]));
+        finished.push(curve(13, TrialState::Failed, &[]));
+        finished.push(curve(14, TrialState::Running, &[(1, f64::NAN)]));
+        let history = History::new(direction, finished.clone());
+        for values in [
+            vec![(1, 0.5)],
+            vec![(1, f64::NAN)],
+            vec![(1, 1.0), (2, f64::NAN)],
+            vec![(1, 1e300), (1000, -1e300)],
+            (1..=20).map(|s| (s, 100.0)).collect::<Vec<_>>(),
+        ] {
+            let t = curve(99, TrialState::Running, &values);
+            let first = pruner.should_prune(&history, &t);
+            let second = pruner.should_prune(&history, &t);
+            assert_eq!(first, second, "pruner suite: the same question gets the same answer");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn builtin_samplers_pass_the_sampler_suite() {
+        super::sampler_suite(|| Box::new(crate::RandomSampler));
+        super::sampler_suite(|| Box::new(crate::QmcSampler::builder().seed(3).build().unwrap()));
+    }
+
+    #[test]
+    fn builtin_pruners_pass_the_pruner_suite() {
+        use crate::*;
+        super::pruner_suite(|| Box::new(NopPruner));
+        super::pruner_suite(|| Box::new(MedianPruner::default()));
+        super::pruner_suite(|| Box::new(SuccessiveHalvingPruner::default()));
+        super::pruner_suite(|| Box::new(HyperbandPruner::default()));
+        super::pruner_suite(|| Box::new(ThresholdPruner::builder().upper(10.0).build().unwrap()));
+        super::pruner_suite(|| Box::new(PatientPruner::builder().patience(3).wrapped_pruner(MedianPruner::default()).build().unwrap()));
+    }
+
     use super::storage_suite;
     use crate::storage::InMemoryStorage;
 
