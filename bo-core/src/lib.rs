@@ -30,6 +30,7 @@
 
 mod error;
 mod history;
+mod math;
 mod rng;
 mod space;
 mod study;
