@@ -45,7 +45,7 @@ pub use error::{Error, Pruned, Result};
 pub use history::History;
 pub use pruner::{NopPruner, Pruner};
 pub use rng::TrialRng;
-pub use sampler::{RandomSampler, Sampler};
+pub use sampler::{RandomSampler, Sampler, TpeSampler, TpeSamplerBuilder};
 pub use space::{Categorical, Choice, Distribution, Distributions, Float, Int, ParamValue, Params};
 pub use storage::{Cursor, InMemoryStorage, Storage, StudyRecord, open_storage};
 pub use study::{Callback, Optimize, Study, StudyBuilder};

@@ -11,8 +11,11 @@ use crate::rng::TrialRng;
 use crate::space::{Distribution, Distributions, ParamValue, Params};
 
 mod random;
+mod tpe;
 
 pub use random::RandomSampler;
+pub use tpe::TpeSampler;
+pub use tpe::TpeSamplerBuilder;
 
 /// Chooses parameter values for new trials.
 ///
