@@ -2,7 +2,7 @@
 //! numbers, discretized ones for ints and stepped floats, smoothed one-hots for categoricals),
 //! one kernel per observation plus a prior kernel, as in Optuna's `_ParzenEstimator`.
 
-use crate::math::{LN_SQRT_2PI, central_mass, log_gauss_mass, truncnorm_ppf};
+use crate::math::{LN_SQRT_2PI, UpperTailTable, exp_fast, log_gauss_mass, truncnorm_ppf};
 use crate::rng::TrialRng;
 use crate::space::Distribution;
 
@@ -44,6 +44,8 @@ struct Dim {
     /// `low`, `high` of the distribution (value space), for clamping samples.
     dlow: f64,
     dhigh: f64,
+    /// Whether the observation kernels share one bandwidth (multivariate rule).
+    shared: bool,
 }
 
 /// A mixture over `n + 1` kernels built from `n` observations.
@@ -53,6 +55,11 @@ pub(super) struct Parzen {
     /// `ln weight - ln normalizer` of every kernel (everything that does not depend on x).
     log_const: Vec<f64>,
     dims: Vec<Dim>,
+    /// Continuous dimensions whose observation kernels share one bandwidth (multivariate
+    /// mode): evaluated in bulk on coordinates pre-scaled by `1 / (sigma sqrt 2)`.
+    shared: Vec<usize>,
+    /// `shared_mus[j * n + k]`: scaled centre of observation kernel `k` in shared dim `j`.
+    shared_mus: Vec<f64>,
 }
 
 /// Optuna's default weights: ones below 25 observations, else a ramp from `1/n` to 1 over
@@ -92,6 +99,7 @@ impl Parzen {
 
         // ln normalizer of kernel k: sum over numeric dims of ln(mass) (+ ln(sigma sqrt(2 pi))
         // for continuous ones), as one running product per kernel and one ln at the end.
+        let table = UpperTailTable::get();
         let mut n_cont = 0usize;
         let mut prod = vec![1.0f64; n_kernels];
         let mut folded = vec![0.0f64; n_kernels];
@@ -105,7 +113,7 @@ impl Parzen {
                 let (mu, inv) = (dim.mus[k], dim.inv_sigmas[k]);
                 let a = (dim.low - mu) * inv;
                 let b = (dim.high - mu) * inv;
-                let mut f = if a <= 0.0 && b >= 0.0 { central_mass(a, b) } else { log_gauss_mass(a, b).exp() };
+                let mut f = if a <= 0.0 && b >= 0.0 { table.central_mass(a, b) } else { log_gauss_mass(a, b).exp() };
                 if continuous {
                     f *= dim.sigmas[k];
                 }
@@ -121,7 +129,13 @@ impl Parzen {
         let log_const = (0..n_kernels)
             .map(|k| weights[k].ln() - n_cont as f64 * LN_SQRT_2PI - prod[k].ln() - folded[k])
             .collect();
-        Parzen { weights, log_const, dims }
+        let shared: Vec<usize> = (0..dims.len()).filter(|&d| dims[d].shared_scale().is_some()).collect();
+        let mut shared_mus = Vec::with_capacity(n * shared.len());
+        for &d in &shared {
+            let scale = dims[d].shared_scale().unwrap_or(1.0);
+            shared_mus.extend(dims[d].mus[..n].iter().map(|mu| mu * scale));
+        }
+        Parzen { weights, log_const, dims, shared, shared_mus }
     }
 
     /// Draws `count` points; `out[d][c]` is candidate `c` of dimension `d`, internal
@@ -137,30 +151,58 @@ impl Parzen {
     /// `out[c] = ln p(candidate c)` (up to the Jacobian of log ranges, which cancels in TPE's
     /// ratio).
     pub(super) fn log_pdf(&self, candidates: &[Vec<f64>], out: &mut [f64]) {
-        let mut acc = vec![0.0f64; self.log_const.len()];
+        let n_kernels = self.log_const.len();
+        let n_obs = n_kernels - 1;
+        let mut acc = vec![0.0f64; n_kernels];
         for (c, slot) in out.iter_mut().enumerate() {
             acc.copy_from_slice(&self.log_const);
-            for (dim, col) in self.dims.iter().zip(candidates) {
-                dim.add_log_kernel(col[c], &mut acc);
+            for (j, &d) in self.shared.iter().enumerate() {
+                let dim = &self.dims[d];
+                let t = dim.transform(candidates[d][c]);
+                let ts = t * dim.shared_scale().unwrap_or(1.0);
+                let mus = &self.shared_mus[j * n_obs..(j + 1) * n_obs];
+                for (a, &mu) in acc[..n_obs].iter_mut().zip(mus) {
+                    let z = ts - mu;
+                    *a -= z * z;
+                }
+                // The prior kernel has its own bandwidth.
+                let z = (t - dim.mus[n_obs]) * dim.inv_sigmas[n_obs];
+                acc[n_obs] -= 0.5 * z * z;
             }
-            *slot = log_sum_exp(&acc);
+            for (d, (dim, col)) in self.dims.iter().zip(candidates).enumerate() {
+                if !self.shared.contains(&d) {
+                    dim.add_log_kernel(col[c], &mut acc);
+                }
+            }
+            *slot = log_sum_exp(&mut acc);
         }
     }
 }
 
-fn log_sum_exp(v: &[f64]) -> f64 {
-    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if max == f64::NEG_INFINITY || max.is_nan() {
-        return max;
-    }
-    let mut sum = 0.0;
-    for &x in v {
-        let d = x - max;
-        // exp(-40) is below the rounding of the sum's largest term (1).
-        if d > -40.0 {
-            sum += d.exp();
+/// `ln sum exp(v)`, overwriting `v`. Four-lane max and sum so that the loops vectorize.
+fn log_sum_exp(v: &mut [f64]) -> f64 {
+    let mut lanes = [f64::NEG_INFINITY; 4];
+    let mut chunks = v.chunks_exact(4);
+    for ch in chunks.by_ref() {
+        for (l, &x) in lanes.iter_mut().zip(ch) {
+            *l = l.max(x);
         }
     }
+    let max = chunks.remainder().iter().chain(&lanes).copied().fold(f64::NEG_INFINITY, f64::max);
+    if !max.is_finite() {
+        return max;
+    }
+    for x in v.iter_mut() {
+        *x = exp_fast(*x - max);
+    }
+    let mut sums = [0.0f64; 4];
+    let mut chunks = v.chunks_exact(4);
+    for ch in chunks.by_ref() {
+        for (s, &x) in sums.iter_mut().zip(ch) {
+            *s += x;
+        }
+    }
+    let sum = (sums[0] + sums[1]) + (sums[2] + sums[3]) + chunks.remainder().iter().sum::<f64>();
     max + sum.ln()
 }
 
@@ -189,6 +231,7 @@ impl Dim {
                     inv_sigmas: Vec::new(),
                     dlow: 0.0,
                     dhigh: n_choices as f64 - 1.0,
+                    shared: false,
                 };
             }
             Distribution::Float(f) => (f.low(), f.high(), f.step(), f.is_log()),
@@ -226,7 +269,8 @@ impl Dim {
         mus.push(0.5 * (low + high));
         sigmas.push(range.max(f64::MIN_POSITIVE));
         let inv_sigmas = sigmas.iter().map(|s| 1.0 / s).collect();
-        Dim { kind, low, high, mus, sigmas, inv_sigmas, dlow, dhigh }
+        let shared = s.multivariate && !obs.is_empty();
+        Dim { kind, low, high, mus, sigmas, inv_sigmas, dlow, dhigh, shared }
     }
 
     fn sample(&self, k: usize, rng: &mut TrialRng) -> f64 {
@@ -270,12 +314,31 @@ impl Dim {
         (mu + sigma * truncnorm_ppf(u, a, b)).clamp(self.low, self.high)
     }
 
-    /// Adds `ln kernel_k(x)` (without the per-kernel normalizer) to `acc[k]` for every k.
+    /// `1 / (sigma sqrt 2)` when every observation kernel shares one bandwidth (continuous
+    /// dimensions in multivariate mode).
+    fn shared_scale(&self) -> Option<f64> {
+        match self.kind {
+            Kind::Continuous { .. } if self.shared => Some(self.inv_sigmas[0] * std::f64::consts::FRAC_1_SQRT_2),
+            _ => None,
+        }
+    }
+
+    /// A value in kernel space (log for log ranges).
+    fn transform(&self, x: f64) -> f64 {
+        match self.kind {
+            Kind::Continuous { log: true } => x.ln(),
+            _ => x,
+        }
+    }
+
+    /// Adds `ln kernel_k(x)` (without the per-kernel normalizer) to `acc[k]` for every
+    /// kernel `k`.
     fn add_log_kernel(&self, x: f64, acc: &mut [f64]) {
+        let slots = acc.iter_mut();
         match &self.kind {
-            Kind::Continuous { log } => {
-                let t = if *log { x.ln() } else { x };
-                for ((a, mu), inv) in acc.iter_mut().zip(&self.mus).zip(&self.inv_sigmas) {
+            Kind::Continuous { .. } => {
+                let t = self.transform(x);
+                for ((a, mu), inv) in slots.zip(&self.mus).zip(&self.inv_sigmas) {
                     let z = (t - mu) * inv;
                     *a -= 0.5 * z * z;
                 }
@@ -287,17 +350,20 @@ impl Dim {
                     (x - step / 2.0, x + step / 2.0)
                 };
                 let (lo, hi) = (lo.max(self.low), hi.min(self.high));
-                for ((a, mu), inv) in acc.iter_mut().zip(&self.mus).zip(&self.inv_sigmas) {
+                for ((a, mu), inv) in slots.zip(&self.mus).zip(&self.inv_sigmas) {
                     *a += log_gauss_mass((lo - mu) * inv, (hi - mu) * inv);
                 }
             }
             Kind::Categorical { n_choices, observed, log_hit, log_miss, .. } => {
                 let idx = x as u32;
                 let n_obs = observed.len();
-                for (a, &o) in acc[..n_obs].iter_mut().zip(observed) {
+                let mut slots = slots;
+                for (a, &o) in slots.by_ref().take(n_obs).zip(observed) {
                     *a += if o == idx { *log_hit } else { *log_miss };
                 }
-                acc[n_obs] -= (*n_choices as f64).ln();
+                if let Some(a) = slots.next() {
+                    *a -= (*n_choices as f64).ln();
+                }
             }
         }
     }
@@ -376,6 +442,28 @@ mod tests {
         p.log_pdf(&[xs], &mut out);
         let total: f64 = out.iter().map(|l| l.exp() * h).sum();
         assert!((total - 1.0).abs() < 1e-6, "{total}");
+    }
+
+    #[test]
+    fn multivariate_density_integrates_to_one() {
+        let a: Distribution = Float::new(0.0, 1.0).into();
+        let b: Distribution = Float::log(0.5, 2.0).into();
+        let p = Parzen::new(&[&a, &b], &[vec![0.1, 0.5, 0.95], vec![0.6, 1.0, 1.9]], &settings(true));
+        let n = 400;
+        let (mut xs, mut ys) = (Vec::new(), Vec::new());
+        let (lo, hi) = (0.5f64.ln(), 2.0f64.ln());
+        for i in 0..n {
+            for j in 0..n {
+                xs.push((i as f64 + 0.5) / n as f64);
+                ys.push((lo + (hi - lo) * (j as f64 + 0.5) / n as f64).exp());
+            }
+        }
+        let mut out = vec![0.0; xs.len()];
+        p.log_pdf(&[xs, ys], &mut out);
+        // The density is in log space for the log range (no Jacobian).
+        let cell = (hi - lo) / (n * n) as f64;
+        let total: f64 = out.iter().map(|l| l.exp() * cell).sum();
+        assert!((total - 1.0).abs() < 1e-4, "{total}");
     }
 
     #[test]
