@@ -127,7 +127,7 @@ impl Parzen {
             }
         }
         let log_const = (0..n_kernels)
-            .map(|k| weights[k].ln() - n_cont as f64 * LN_SQRT_2PI - prod[k].ln() - folded[k])
+            .map(|k| (weights[k] / prod[k]).ln() - n_cont as f64 * LN_SQRT_2PI - folded[k])
             .collect();
         let shared: Vec<usize> = (0..dims.len()).filter(|&d| dims[d].shared_scale().is_some()).collect();
         let mut shared_mus = Vec::with_capacity(n * shared.len());
