@@ -6,7 +6,8 @@
 //! 1e-16 relative. The inverse CDF refines a coarse Abramowitz & Stegun (26.2.23) guess with
 //! Halley steps on the accurate CDF.
 
-#![allow(dead_code)]
+// Cody's coefficients keep the digits he published; NaN-aware `!(a < b)` tests are meant.
+#![allow(clippy::excessive_precision, clippy::neg_cmp_op_on_partial_ord)]
 
 use std::f64::consts::{FRAC_1_SQRT_2, LN_2};
 
@@ -109,6 +110,7 @@ fn exp_neg_sq(y: f64) -> f64 {
 }
 
 /// The error function.
+#[allow(dead_code)] // kept beside erfc for the other samplers and pruners
 pub(crate) fn erf(x: f64) -> f64 {
     let y = x.abs();
     if y <= 0.468_75 {
@@ -220,12 +222,6 @@ pub(crate) fn log_gauss_mass(a: f64, b: f64) -> f64 {
     } else {
         (-(upper_tail(-a) + upper_tail(b))).ln_1p()
     }
-}
-
-/// `Phi(b) - Phi(a)` for `a <= 0 <= b` (the central case), accurate to about 1e-16 absolute.
-#[inline]
-pub(crate) fn central_mass(a: f64, b: f64) -> f64 {
-    1.0 - (upper_tail(-a) + upper_tail(b))
 }
 
 /// Nodes per unit of the upper-tail table.
@@ -397,8 +393,8 @@ mod tests {
 
     #[test]
     fn erfcx_is_exp_x_squared_times_erfc() {
-        for x in [-3.0, -0.3, 0.0, 0.2, 0.7, 2.5, 4.5, 9.0] {
-            let want = (x * x as f64).exp() * erfc(x);
+        for x in [-3.0f64, -0.3, 0.0, 0.2, 0.7, 2.5, 4.5, 9.0] {
+            let want = (x * x).exp() * erfc(x);
             assert!(close(erfcx(x), want, 1e-14), "erfcx({x}) = {} vs {want}", erfcx(x));
         }
         // Large arguments: erfcx(x) ~ 1/(x sqrt(pi)) (1 - 1/(2x^2) + 3/(4x^4) - 15/(8x^6)).
@@ -451,7 +447,6 @@ mod tests {
         assert!(close(tail, log_ndtr(-40.0), 1e-12), "{tail}");
         assert!(close(log_gauss_mass(-41.0, -40.0), tail, 1e-15));
         assert_eq!(log_gauss_mass(1.0, 1.0), f64::NEG_INFINITY);
-        assert!(close(central_mass(-1.0, 2.0), ndtr(2.0) - ndtr(-1.0), 1e-15));
     }
 
     #[test]

@@ -94,8 +94,8 @@ pub(super) struct ObservationCache {
     columns: Vec<Column>,
     /// Scratch: rank order of the finished trials.
     ranked: Vec<usize>,
-    /// Scratch: membership of the below group.
-    below: Vec<bool>,
+    /// Scratch: the group of every cached trial.
+    group: Vec<u8>,
 }
 
 impl ObservationCache {
@@ -157,38 +157,38 @@ impl ObservationCache {
             let entries = &self.entries;
             ranked.select_nth_unstable_by(n_below - 1, |&a, &b| entries[a].cmp_rank(&entries[b]));
         }
-        self.below.clear();
-        self.below.resize(n_entries, false);
+        // 0: left out, 1: below, 2: above.
+        let mut group = std::mem::take(&mut self.group);
+        group.clear();
+        group.resize(n_entries, 0u8);
         for &i in &ranked[..n_below] {
-            self.below[i] = true;
+            group[i] = 1;
         }
-        let mut in_above = vec![false; n_entries];
         for &i in &ranked[n_below..] {
-            in_above[i] = true;
+            group[i] = 2;
         }
         if constant_liar {
-            for (i, e) in self.entries.iter().enumerate() {
+            for (slot, e) in group.iter_mut().zip(&self.entries) {
                 if e.class == Class::Running && Some(e.trial.number) != current {
-                    in_above[i] = true;
+                    *slot = 2;
                 }
             }
         }
         let mut below: Vec<Vec<f64>> = vec![Vec::with_capacity(n_below); cols.len()];
         let mut above: Vec<Vec<f64>> = vec![Vec::with_capacity(n_entries); cols.len()];
-        for i in 0..n_entries {
-            let group = if self.below[i] {
-                &mut below
-            } else if in_above[i] {
-                &mut above
-            } else {
-                continue;
+        for (i, &g) in group.iter().enumerate() {
+            let out = match g {
+                1 => &mut below,
+                2 => &mut above,
+                _ => continue,
             };
             if cols.iter().all(|&c| !self.columns[c].values[i].is_nan()) {
-                for (g, &c) in group.iter_mut().zip(&cols) {
-                    g.push(self.columns[c].values[i]);
+                for (o, &c) in out.iter_mut().zip(&cols) {
+                    o.push(self.columns[c].values[i]);
                 }
             }
         }
+        self.group = group;
         self.ranked = ranked;
         Split { below, above }
     }
