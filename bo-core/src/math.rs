@@ -275,7 +275,9 @@ impl UpperTailTable {
             let i = s as usize;
             let t = s - i as f64;
             let c = &self.coefs[i];
-            c[0] + t * (c[1] + t * (c[2] + t * (c[3] + t * (c[4] + t * c[5]))))
+            // Estrin's scheme: a shorter dependency chain than Horner's.
+            let t2 = t * t;
+            (c[0] + c[1] * t) + t2 * ((c[2] + c[3] * t) + t2 * (c[4] + c[5] * t))
         } else {
             upper_tail(z)
         }

@@ -25,6 +25,8 @@ enum Class {
 #[derive(Debug)]
 struct Entry {
     trial: Arc<FrozenTrial>,
+    /// The trial's number (kept here: the split compares it often).
+    number: u64,
     class: Class,
     /// Complete: the loss (`sign * value`). Pruned: minus the last step (1 without steps).
     key1: f64,
@@ -47,7 +49,7 @@ impl Entry {
             TrialState::Running => (Class::Running, 0.0, 0.0),
             TrialState::Failed | TrialState::Waiting => (Class::Other, 0.0, 0.0),
         };
-        Entry { trial: trial.clone(), class, key1, key2 }
+        Entry { trial: trial.clone(), number: trial.number, class, key1, key2 }
     }
 
     fn cmp_rank(&self, other: &Entry) -> std::cmp::Ordering {
@@ -55,7 +57,7 @@ impl Entry {
             .cmp(&other.class)
             .then(self.key1.total_cmp(&other.key1))
             .then(self.key2.total_cmp(&other.key2))
-            .then(self.trial.number.cmp(&other.trial.number))
+            .then(self.number.cmp(&other.number))
     }
 }
 
@@ -150,7 +152,7 @@ impl ObservationCache {
         ranked.clear();
         ranked.extend((0..n_entries).filter(|&i| {
             let e = &self.entries[i];
-            matches!(e.class, Class::Complete | Class::Pruned) && Some(e.trial.number) != current
+            matches!(e.class, Class::Complete | Class::Pruned) && Some(e.number) != current
         }));
         let n_below = default_gamma(ranked.len());
         if n_below > 0 && n_below < ranked.len() {
@@ -169,7 +171,7 @@ impl ObservationCache {
         }
         if constant_liar {
             for (slot, e) in group.iter_mut().zip(&self.entries) {
-                if e.class == Class::Running && Some(e.trial.number) != current {
+                if e.class == Class::Running && Some(e.number) != current {
                     *slot = 2;
                 }
             }
