@@ -117,6 +117,8 @@ impl Parzen {
                 if continuous {
                     f *= dim.sigmas[k];
                 }
+                // Kernels are centred inside their range, so f > 0; keep ln finite regardless.
+                let f = f.max(f64::MIN_POSITIVE);
                 let p = prod[k] * f;
                 if (1e-200..=1e200).contains(&p) {
                     prod[k] = p;
