@@ -291,6 +291,13 @@ mod tests {
     }
 
     #[test]
+    fn tpe_sampler_is_send_and_sync() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<TpeSampler>();
+        check::<TpeSamplerBuilder>();
+    }
+
+    #[test]
     fn builder_rejects_invalid_settings() {
         assert!(matches!(TpeSampler::builder().n_ei_candidates(0).build(), Err(Error::InvalidConfig { .. })));
         assert!(matches!(TpeSampler::builder().prior_weight(-1.0).build(), Err(Error::InvalidConfig { .. })));
