@@ -30,6 +30,7 @@
 
 mod error;
 mod history;
+mod math;
 mod rng;
 mod space;
 mod study;
@@ -49,7 +50,7 @@ pub use pruner::{
     ThresholdPruner,
 };
 pub use rng::TrialRng;
-pub use sampler::{GridSampler, QmcSampler, RandomSampler, Sampler};
+pub use sampler::{GridSampler, QmcSampler, RandomSampler, Sampler, TpeSampler, TpeSamplerBuilder};
 pub use space::{Categorical, Choice, Distribution, Distributions, Float, Int, ParamValue, Params};
 pub use storage::{Cursor, InMemoryStorage, Storage, StudyRecord, open_storage};
 pub use study::{Callback, Optimize, Study, StudyBuilder};

@@ -163,7 +163,7 @@ impl StudyBuilder {
                 Err(e) => return Err(e),
             },
         };
-        let sampler = self.sampler.unwrap_or_else(|| Arc::new(crate::sampler::RandomSampler));
+        let sampler = self.sampler.unwrap_or_else(|| Arc::new(crate::sampler::TpeSampler::default()));
         let pruner = self.pruner.unwrap_or_else(|| Arc::new(NopPruner));
         let core = StudyCore {
             id,

@@ -410,6 +410,8 @@ mod tests {
     #[test]
     fn builtin_samplers_pass_the_sampler_suite() {
         super::sampler_suite(|| Box::new(crate::RandomSampler));
+        super::sampler_suite(|| Box::new(crate::TpeSampler::default()));
+        super::sampler_suite(|| Box::new(crate::TpeSampler::builder().multivariate(false).constant_liar(true).build().unwrap()));
         super::sampler_suite(|| Box::new(crate::QmcSampler::builder().seed(3).build().unwrap()));
     }
 

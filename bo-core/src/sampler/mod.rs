@@ -14,10 +14,13 @@ mod grid;
 mod qmc;
 mod random;
 mod sobol;
+mod tpe;
 
 pub use grid::{GridSampler, GridSamplerBuilder};
 pub use qmc::{QmcSampler, QmcSamplerBuilder};
 pub use random::RandomSampler;
+pub use tpe::TpeSampler;
+pub use tpe::TpeSamplerBuilder;
 
 /// Chooses parameter values for new trials.
 ///

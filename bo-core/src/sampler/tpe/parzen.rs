@@ -1,0 +1,516 @@
+//! The Parzen estimator of TPE: a weighted mixture of product kernels (truncated normals for
+//! numbers, discretized ones for ints and stepped floats, smoothed one-hots for categoricals),
+//! one kernel per observation plus a prior kernel, as in Optuna's `_ParzenEstimator`.
+
+use crate::math::{LN_SQRT_2PI, UpperTailTable, exp_fast, log_gauss_mass, truncnorm_ppf};
+use crate::rng::TrialRng;
+use crate::space::Distribution;
+
+/// Smallest bandwidth when the magic clip is off (Optuna's `EPS`).
+const EPS: f64 = 1e-12;
+/// Bandwidth factor of the multivariate rule.
+const SIGMA0_MAGNITUDE: f64 = 0.2;
+
+/// Settings shared by every estimator of one sampler.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ParzenSettings {
+    pub(super) prior_weight: f64,
+    pub(super) consider_magic_clip: bool,
+    pub(super) consider_endpoints: bool,
+    pub(super) multivariate: bool,
+}
+
+#[derive(Debug)]
+enum Kind {
+    /// Truncated normal in value space (or log space when `log`).
+    Continuous { log: bool },
+    /// Truncated normal discretized on a `step` grid (an int log range: step 1 in log space).
+    Discrete { step: f64, log: bool, dlow: f64, dhigh: f64 },
+    /// One-hot smoothed by the prior: `base + 1` on the observed choice, `base` elsewhere.
+    Categorical { n_choices: usize, observed: Vec<u32>, log_hit: f64, log_miss: f64, base: f64 },
+}
+
+/// One dimension of the mixture: a kernel per observation, then the prior kernel.
+#[derive(Debug)]
+struct Dim {
+    kind: Kind,
+    /// Truncation bounds in the kernel space (log space for log ranges, widened by half a
+    /// step for discrete ones).
+    low: f64,
+    high: f64,
+    mus: Vec<f64>,
+    sigmas: Vec<f64>,
+    inv_sigmas: Vec<f64>,
+    /// `low`, `high` of the distribution (value space), for clamping samples.
+    dlow: f64,
+    dhigh: f64,
+    /// Whether the observation kernels share one bandwidth (multivariate rule).
+    shared: bool,
+}
+
+/// A mixture over `n + 1` kernels built from `n` observations.
+#[derive(Debug)]
+pub(super) struct Parzen {
+    weights: Vec<f64>,
+    /// `ln weight - ln normalizer` of every kernel (everything that does not depend on x).
+    log_const: Vec<f64>,
+    dims: Vec<Dim>,
+    /// Continuous dimensions whose observation kernels share one bandwidth (multivariate
+    /// mode): evaluated in bulk on coordinates pre-scaled by `1 / (sigma sqrt 2)`.
+    shared: Vec<usize>,
+    /// `shared_mus[j * n + k]`: scaled centre of observation kernel `k` in shared dim `j`.
+    shared_mus: Vec<f64>,
+}
+
+/// Optuna's default weights: ones below 25 observations, else a ramp from `1/n` to 1 over
+/// the oldest `n - 25` and ones for the newest 25.
+pub(super) fn default_weights(n: usize) -> Vec<f64> {
+    if n < 25 {
+        return vec![1.0; n];
+    }
+    let ramp = n - 25;
+    let mut w = Vec::with_capacity(n);
+    let start = 1.0 / n as f64;
+    for i in 0..ramp {
+        let v = if ramp == 1 { start } else { start + (1.0 - start) * i as f64 / (ramp - 1) as f64 };
+        w.push(v);
+    }
+    w.resize(n, 1.0);
+    w
+}
+
+impl Parzen {
+    /// Builds the estimator. `columns[d][i]` is observation `i` of dimension `d` in internal
+    /// representation (all columns the same length, oldest trial first).
+    pub(super) fn new(dists: &[&Distribution], columns: &[Vec<f64>], s: &ParzenSettings) -> Parzen {
+        let n = columns.first().map_or(0, Vec::len);
+        let mut weights = default_weights(n);
+        weights.push(if n == 0 { 1.0 } else { s.prior_weight });
+        let total: f64 = weights.iter().sum();
+        for w in &mut weights {
+            *w /= total;
+        }
+        let n_kernels = n + 1;
+        let dims: Vec<Dim> = dists
+            .iter()
+            .zip(columns)
+            .map(|(d, obs)| Dim::new(d, obs, dists.len(), s))
+            .collect();
+
+        // ln normalizer of kernel k: sum over numeric dims of ln(mass) (+ ln(sigma sqrt(2 pi))
+        // for continuous ones), as one running product per kernel and one ln at the end.
+        let table = UpperTailTable::get();
+        let mut n_cont = 0usize;
+        let mut prod = vec![1.0f64; n_kernels];
+        let mut folded = vec![0.0f64; n_kernels];
+        for dim in &dims {
+            let continuous = matches!(dim.kind, Kind::Continuous { .. });
+            if matches!(dim.kind, Kind::Categorical { .. }) {
+                continue;
+            }
+            n_cont += continuous as usize;
+            for k in 0..n_kernels {
+                let (mu, inv) = (dim.mus[k], dim.inv_sigmas[k]);
+                let a = (dim.low - mu) * inv;
+                let b = (dim.high - mu) * inv;
+                let mut f = if a <= 0.0 && b >= 0.0 { table.central_mass(a, b) } else { log_gauss_mass(a, b).exp() };
+                if continuous {
+                    f *= dim.sigmas[k];
+                }
+                // Kernels are centred inside their range, so f > 0; keep ln finite regardless.
+                let f = f.max(f64::MIN_POSITIVE);
+                let p = prod[k] * f;
+                if (1e-200..=1e200).contains(&p) {
+                    prod[k] = p;
+                } else {
+                    folded[k] += prod[k].ln() + f.ln();
+                    prod[k] = 1.0;
+                }
+            }
+        }
+        let log_const = (0..n_kernels)
+            .map(|k| (weights[k] / prod[k]).ln() - n_cont as f64 * LN_SQRT_2PI - folded[k])
+            .collect();
+        let shared: Vec<usize> = (0..dims.len()).filter(|&d| dims[d].shared_scale().is_some()).collect();
+        let mut shared_mus = Vec::with_capacity(n * shared.len());
+        for &d in &shared {
+            let scale = dims[d].shared_scale().unwrap_or(1.0);
+            shared_mus.extend(dims[d].mus[..n].iter().map(|mu| mu * scale));
+        }
+        Parzen { weights, log_const, dims, shared, shared_mus }
+    }
+
+    /// Draws `count` points; `out[d][c]` is candidate `c` of dimension `d`, internal
+    /// representation on the distribution's grid.
+    pub(super) fn sample(&self, rng: &mut TrialRng, count: usize) -> Vec<Vec<f64>> {
+        let active: Vec<usize> = (0..count).map(|_| rng.weighted_index(&self.weights)).collect();
+        self.dims
+            .iter()
+            .map(|dim| active.iter().map(|&k| dim.sample(k, rng)).collect())
+            .collect()
+    }
+
+    /// `out[c] = ln p(candidate c)` (up to the Jacobian of log ranges, which cancels in TPE's
+    /// ratio).
+    pub(super) fn log_pdf(&self, candidates: &[Vec<f64>], out: &mut [f64]) {
+        let n_kernels = self.log_const.len();
+        let n_obs = n_kernels - 1;
+        let mut acc = vec![0.0f64; n_kernels];
+        for (c, slot) in out.iter_mut().enumerate() {
+            acc.copy_from_slice(&self.log_const);
+            for (j, &d) in self.shared.iter().enumerate() {
+                let dim = &self.dims[d];
+                let t = dim.transform(candidates[d][c]);
+                let ts = t * dim.shared_scale().unwrap_or(1.0);
+                let mus = &self.shared_mus[j * n_obs..(j + 1) * n_obs];
+                for (a, &mu) in acc[..n_obs].iter_mut().zip(mus) {
+                    let z = ts - mu;
+                    *a -= z * z;
+                }
+                // The prior kernel has its own bandwidth.
+                let z = (t - dim.mus[n_obs]) * dim.inv_sigmas[n_obs];
+                acc[n_obs] -= 0.5 * z * z;
+            }
+            for (d, (dim, col)) in self.dims.iter().zip(candidates).enumerate() {
+                if !self.shared.contains(&d) {
+                    dim.add_log_kernel(col[c], &mut acc);
+                }
+            }
+            *slot = log_sum_exp(&mut acc);
+        }
+    }
+}
+
+/// `ln sum exp(v)`, overwriting `v`. Four-lane max and sum so that the loops vectorize.
+fn log_sum_exp(v: &mut [f64]) -> f64 {
+    let mut lanes = [f64::NEG_INFINITY; 4];
+    let mut chunks = v.chunks_exact(4);
+    for ch in chunks.by_ref() {
+        for (l, &x) in lanes.iter_mut().zip(ch) {
+            *l = l.max(x);
+        }
+    }
+    let max = chunks.remainder().iter().chain(&lanes).copied().fold(f64::NEG_INFINITY, f64::max);
+    if !max.is_finite() {
+        return max;
+    }
+    for x in v.iter_mut() {
+        *x = exp_fast(*x - max);
+    }
+    let mut sums = [0.0f64; 4];
+    let mut chunks = v.chunks_exact(4);
+    for ch in chunks.by_ref() {
+        for (s, &x) in sums.iter_mut().zip(ch) {
+            *s += x;
+        }
+    }
+    let sum = (sums[0] + sums[1]) + (sums[2] + sums[3]) + chunks.remainder().iter().sum::<f64>();
+    max + sum.ln()
+}
+
+impl Dim {
+    fn new(d: &Distribution, obs: &[f64], n_dims: usize, s: &ParzenSettings) -> Dim {
+        let (dlow, dhigh, step, log) = match d {
+            Distribution::Categorical(c) => {
+                let n_choices = c.choices().len();
+                let n_kernels = obs.len() + 1;
+                let base = s.prior_weight / n_kernels as f64;
+                let row = n_choices as f64 * base + 1.0;
+                let observed = obs.iter().map(|&x| x as u32).collect();
+                let kind = Kind::Categorical {
+                    n_choices,
+                    observed,
+                    log_hit: ((base + 1.0) / row).ln(),
+                    log_miss: (base / row).ln(),
+                    base,
+                };
+                return Dim {
+                    kind,
+                    low: 0.0,
+                    high: 0.0,
+                    mus: Vec::new(),
+                    sigmas: Vec::new(),
+                    inv_sigmas: Vec::new(),
+                    dlow: 0.0,
+                    dhigh: n_choices as f64 - 1.0,
+                    shared: false,
+                };
+            }
+            Distribution::Float(f) => (f.low(), f.high(), f.step(), f.is_log()),
+            Distribution::Int(i) => (i.low() as f64, i.high() as f64, Some(i.step() as f64), i.is_log()),
+        };
+        let (mut low, mut high) = (dlow, dhigh);
+        if let Some(st) = step {
+            low -= st / 2.0;
+            high += st / 2.0;
+        }
+        let mut mus: Vec<f64> = obs.to_vec();
+        if log {
+            low = low.ln();
+            high = high.ln();
+            for m in &mut mus {
+                *m = m.ln();
+            }
+        }
+        let kind = match step {
+            Some(step) => Kind::Discrete { step, log, dlow, dhigh },
+            None => Kind::Continuous { log },
+        };
+        let range = high - low;
+        let mut sigmas = if s.multivariate {
+            let sigma = SIGMA0_MAGNITUDE * (obs.len().max(1) as f64).powf(-1.0 / (n_dims as f64 + 4.0)) * range;
+            vec![sigma; obs.len()]
+        } else {
+            univariate_sigmas(&mus, low, high, s.consider_endpoints)
+        };
+        let max_sigma = range;
+        let min_sigma = if s.consider_magic_clip { range / (100.0f64).min(1.0 + (obs.len() + 1) as f64) } else { EPS };
+        for sg in &mut sigmas {
+            *sg = sg.clamp(min_sigma.min(max_sigma), max_sigma).max(f64::MIN_POSITIVE);
+        }
+        mus.push(0.5 * (low + high));
+        sigmas.push(range.max(f64::MIN_POSITIVE));
+        let inv_sigmas = sigmas.iter().map(|s| 1.0 / s).collect();
+        let shared = s.multivariate && !obs.is_empty();
+        Dim { kind, low, high, mus, sigmas, inv_sigmas, dlow, dhigh, shared }
+    }
+
+    fn sample(&self, k: usize, rng: &mut TrialRng) -> f64 {
+        let u = rng.uniform();
+        match &self.kind {
+            Kind::Categorical { n_choices, observed, base, .. } => {
+                let n = *n_choices;
+                let Some(&hit) = observed.get(k) else {
+                    // The prior kernel is uniform.
+                    return ((u * n as f64) as usize).min(n - 1) as f64;
+                };
+                let hit = hit as usize;
+                let mut r = u * (n as f64 * base + 1.0);
+                for j in 0..n {
+                    let w = base + if j == hit { 1.0 } else { 0.0 };
+                    if r < w {
+                        return j as f64;
+                    }
+                    r -= w;
+                }
+                hit as f64
+            }
+            Kind::Continuous { log } => {
+                let t = self.truncated(k, u);
+                let x = if *log { t.exp() } else { t };
+                x.clamp(self.dlow, self.dhigh)
+            }
+            Kind::Discrete { step, log, dlow, dhigh } => {
+                let t = self.truncated(k, u);
+                let v = if *log { t.exp() } else { t };
+                (dlow + ((v - dlow) / step).round() * step).clamp(*dlow, *dhigh)
+            }
+        }
+    }
+
+    /// The `u`-quantile of kernel `k` (kernel space).
+    fn truncated(&self, k: usize, u: f64) -> f64 {
+        let (mu, sigma) = (self.mus[k], self.sigmas[k]);
+        let a = (self.low - mu) / sigma;
+        let b = (self.high - mu) / sigma;
+        (mu + sigma * truncnorm_ppf(u, a, b)).clamp(self.low, self.high)
+    }
+
+    /// `1 / (sigma sqrt 2)` when every observation kernel shares one bandwidth (continuous
+    /// dimensions in multivariate mode).
+    fn shared_scale(&self) -> Option<f64> {
+        match self.kind {
+            Kind::Continuous { .. } if self.shared => Some(self.inv_sigmas[0] * std::f64::consts::FRAC_1_SQRT_2),
+            _ => None,
+        }
+    }
+
+    /// A value in kernel space (log for log ranges).
+    fn transform(&self, x: f64) -> f64 {
+        match self.kind {
+            Kind::Continuous { log: true } => x.ln(),
+            _ => x,
+        }
+    }
+
+    /// Adds `ln kernel_k(x)` (without the per-kernel normalizer) to `acc[k]` for every
+    /// kernel `k`.
+    fn add_log_kernel(&self, x: f64, acc: &mut [f64]) {
+        let slots = acc.iter_mut();
+        match &self.kind {
+            Kind::Continuous { .. } => {
+                let t = self.transform(x);
+                for ((a, mu), inv) in slots.zip(&self.mus).zip(&self.inv_sigmas) {
+                    let z = (t - mu) * inv;
+                    *a -= 0.5 * z * z;
+                }
+            }
+            Kind::Discrete { step, log, .. } => {
+                let (lo, hi) = if *log {
+                    ((x - step / 2.0).ln(), (x + step / 2.0).ln())
+                } else {
+                    (x - step / 2.0, x + step / 2.0)
+                };
+                let (lo, hi) = (lo.max(self.low), hi.min(self.high));
+                for ((a, mu), inv) in slots.zip(&self.mus).zip(&self.inv_sigmas) {
+                    *a += log_gauss_mass((lo - mu) * inv, (hi - mu) * inv);
+                }
+            }
+            Kind::Categorical { n_choices, observed, log_hit, log_miss, .. } => {
+                let idx = x as u32;
+                let n_obs = observed.len();
+                let mut slots = slots;
+                for (a, &o) in slots.by_ref().take(n_obs).zip(observed) {
+                    *a += if o == idx { *log_hit } else { *log_miss };
+                }
+                if let Some(a) = slots.next() {
+                    *a -= (*n_choices as f64).ln();
+                }
+            }
+        }
+    }
+}
+
+/// Optuna's univariate bandwidths: the larger gap to a sorted neighbour (the prior's centre
+/// counted among them), the outermost observations using their inner gap unless
+/// `consider_endpoints`.
+fn univariate_sigmas(mus: &[f64], low: f64, high: f64, consider_endpoints: bool) -> Vec<f64> {
+    let n = mus.len();
+    let mut with_prior: Vec<f64> = mus.to_vec();
+    with_prior.push(0.5 * (low + high));
+    let mut order: Vec<usize> = (0..=n).collect();
+    order.sort_by(|&i, &j| with_prior[i].total_cmp(&with_prior[j]));
+    let mut ends = Vec::with_capacity(n + 3);
+    ends.push(low);
+    ends.extend(order.iter().map(|&i| with_prior[i]));
+    ends.push(high);
+    let mut sorted_sigmas: Vec<f64> = (1..ends.len() - 1)
+        .map(|i| (ends[i] - ends[i - 1]).max(ends[i + 1] - ends[i]))
+        .collect();
+    if !consider_endpoints && ends.len() >= 4 {
+        let m = ends.len();
+        sorted_sigmas[0] = ends[2] - ends[1];
+        let last = sorted_sigmas.len() - 1;
+        sorted_sigmas[last] = ends[m - 2] - ends[m - 3];
+    }
+    let mut sigmas = vec![0.0; n + 1];
+    for (pos, &i) in order.iter().enumerate() {
+        sigmas[i] = sorted_sigmas[pos];
+    }
+    sigmas.truncate(n);
+    sigmas
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::space::{Categorical, Float, Int, ParamValue};
+
+    fn settings(multivariate: bool) -> ParzenSettings {
+        ParzenSettings { prior_weight: 1.0, consider_magic_clip: true, consider_endpoints: false, multivariate }
+    }
+
+    #[test]
+    fn default_weights_ramp_up_to_the_newest_25() {
+        assert_eq!(default_weights(3), vec![1.0; 3]);
+        let w = default_weights(30);
+        assert_eq!(w.len(), 30);
+        assert!((w[0] - 1.0 / 30.0).abs() < 1e-15);
+        assert!((w[4] - 1.0).abs() < 1e-15);
+        assert!(w[..5].windows(2).all(|p| p[0] < p[1]));
+        assert!(w[5..].iter().all(|&x| x == 1.0));
+    }
+
+    #[test]
+    fn univariate_sigmas_follow_the_neighbour_rule() {
+        // Observations 0.1, 0.3, 0.9 on [0, 1], prior centre 0.5.
+        let s = univariate_sigmas(&[0.9, 0.1, 0.3], 0.0, 1.0, false);
+        // sorted: 0.1 0.3 0.5 0.9; 0.1 takes its inner gap (0.2), 0.3 max(0.2, 0.2),
+        // 0.9 (the last) its inner gap 0.4.
+        let want = [0.4, 0.2, 0.2];
+        for (a, b) in s.iter().zip(want) {
+            assert!((a - b).abs() < 1e-12, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn continuous_density_integrates_to_one() {
+        let d: Distribution = Float::new(-2.0, 3.0).into();
+        let p = Parzen::new(&[&d], &[vec![-1.9, 0.5, 2.9, 1.0]], &settings(false));
+        let n = 20000;
+        let h = 5.0 / n as f64;
+        let xs: Vec<f64> = (0..n).map(|i| -2.0 + (i as f64 + 0.5) * h).collect();
+        let mut out = vec![0.0; n];
+        p.log_pdf(&[xs], &mut out);
+        let total: f64 = out.iter().map(|l| l.exp() * h).sum();
+        assert!((total - 1.0).abs() < 1e-6, "{total}");
+    }
+
+    #[test]
+    fn multivariate_density_integrates_to_one() {
+        let a: Distribution = Float::new(0.0, 1.0).into();
+        let b: Distribution = Float::log(0.5, 2.0).into();
+        let p = Parzen::new(&[&a, &b], &[vec![0.1, 0.5, 0.95], vec![0.6, 1.0, 1.9]], &settings(true));
+        let n = 400;
+        let (mut xs, mut ys) = (Vec::new(), Vec::new());
+        let (lo, hi) = (0.5f64.ln(), 2.0f64.ln());
+        for i in 0..n {
+            for j in 0..n {
+                xs.push((i as f64 + 0.5) / n as f64);
+                ys.push((lo + (hi - lo) * (j as f64 + 0.5) / n as f64).exp());
+            }
+        }
+        let mut out = vec![0.0; xs.len()];
+        p.log_pdf(&[xs, ys], &mut out);
+        // The density is in log space for the log range (no Jacobian).
+        let cell = (hi - lo) / (n * n) as f64;
+        let total: f64 = out.iter().map(|l| l.exp() * cell).sum();
+        assert!((total - 1.0).abs() < 1e-4, "{total}");
+    }
+
+    #[test]
+    fn discrete_and_categorical_masses_sum_to_one() {
+        let d: Distribution = Int::new(0, 10).into();
+        let c: Distribution = Categorical::new(vec![ParamValue::Int(1), ParamValue::Int(2), ParamValue::Int(3)]).into();
+        let p = Parzen::new(&[&d, &c], &[vec![0.0, 3.0, 10.0], vec![0.0, 2.0, 2.0]], &settings(true));
+        let mut xs = (Vec::new(), Vec::new());
+        for i in 0..=10 {
+            for j in 0..3 {
+                xs.0.push(i as f64);
+                xs.1.push(j as f64);
+            }
+        }
+        let mut out = vec![0.0; xs.0.len()];
+        p.log_pdf(&[xs.0, xs.1], &mut out);
+        let total: f64 = out.iter().map(|l| l.exp()).sum();
+        assert!((total - 1.0).abs() < 1e-12, "{total}");
+        let l: Distribution = Int::log(1, 100).into();
+        let p = Parzen::new(&[&l], &[vec![1.0, 7.0, 80.0]], &settings(false));
+        let xs: Vec<f64> = (1..=100).map(|i| i as f64).collect();
+        let mut out = vec![0.0; 100];
+        p.log_pdf(&[xs], &mut out);
+        let total: f64 = out.iter().map(|l| l.exp()).sum();
+        assert!((total - 1.0).abs() < 1e-12, "{total}");
+    }
+
+    #[test]
+    fn samples_lie_on_the_distribution() {
+        let dists: Vec<Distribution> = vec![
+            Float::log(1e-4, 1.0).into(),
+            Float::stepped(0.0, 1.0, 0.25).into(),
+            Int::log(1, 1000).into(),
+            Int::stepped(-10, 10, 5).into(),
+            Categorical::new(vec![ParamValue::Bool(true), ParamValue::Bool(false)]).into(),
+        ];
+        let refs: Vec<&Distribution> = dists.iter().collect();
+        let cols = vec![vec![1e-3, 0.5], vec![0.25, 1.0], vec![3.0, 999.0], vec![-10.0, 5.0], vec![1.0, 1.0]];
+        let mut rng = TrialRng::seed_from_u64(5);
+        for multivariate in [true, false] {
+            let p = Parzen::new(&refs, &cols, &settings(multivariate));
+            let s = p.sample(&mut rng, 500);
+            for (d, col) in dists.iter().zip(&s) {
+                assert!(col.iter().all(|&x| d.contains(x)), "{d}: {col:?}");
+            }
+        }
+    }
+}
