@@ -188,11 +188,20 @@ impl Error {
     }
 }
 
+/// The message of [`Pruned`] and [`Error::Pruned`].
+const PRUNED_MESSAGE: &str = "trial was pruned";
+
 /// True when an error returned by an objective means "pruned", looking through wrappers.
+///
+/// Wrappers that re-box the error (`anyhow::Error` into `Box<dyn Error>`) hide its type, so
+/// an error whose message is exactly the pruned message counts too.
 pub(crate) fn is_pruned(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
-        if err.is::<Pruned>() || matches!(err.downcast_ref::<Error>(), Some(Error::Pruned)) {
+        if err.is::<Pruned>()
+            || matches!(err.downcast_ref::<Error>(), Some(Error::Pruned))
+            || err.to_string() == PRUNED_MESSAGE
+        {
             return true;
         }
         cur = err.source();

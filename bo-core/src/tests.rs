@@ -65,6 +65,19 @@ fn pruned_error_is_recognised_through_bo_error() {
 }
 
 #[test]
+fn pruned_error_is_recognised_through_anyhow() {
+    let s = study(2);
+    s.optimize_with(quiet(2), |t: &mut Trial| -> anyhow::Result<f64> {
+        t.report(1, 3.0)?;
+        if t.number() == Some(0) { Err(Pruned.into()) } else { Err(anyhow::anyhow!("other")) }
+    })
+    .unwrap();
+    let trials = s.trials().unwrap();
+    assert_eq!(trials[0].state, TrialState::Pruned);
+    assert_eq!(trials[1].state, TrialState::Failed);
+}
+
+#[test]
 fn redefining_a_parameter_with_another_distribution_is_an_error() {
     let s = study(3);
     let mut t = s.ask().unwrap();

@@ -2,7 +2,7 @@
 //! `*_options`), mapped to bo-core types. The one place to add a sampler or pruner.
 
 use anyhow::{Result, bail};
-use bo_core::{HyperbandPruner, MedianPruner, NopPruner, Pruner, QmcSampler, RandomSampler, Sampler, SuccessiveHalvingPruner};
+use bo_core::{HyperbandPruner, MedianPruner, NopPruner, Pruner, QmcSampler, RandomSampler, Sampler, SuccessiveHalvingPruner, TpeSampler};
 use serde_json::Value;
 
 /// The sampler the harness calls `name`, configured from `options` (a JSON object of
@@ -17,17 +17,43 @@ use serde_json::Value;
 /// ```
 /// assert!(bo_cli::make_sampler("random", &serde_json::json!({}), 0).is_ok());
 /// assert!(bo_cli::make_sampler("random", &serde_json::json!({"n_startup_trials": 3}), 0).is_err());
+/// assert!(bo_cli::make_sampler("tpe", &serde_json::json!({"n_startup_trials": 3}), 0).is_ok());
 /// assert!(bo_cli::make_sampler("simulated-annealing", &serde_json::Value::Null, 0).is_err());
 /// ```
 pub fn make_sampler(name: &str, options: &Value, seed: u64) -> Result<Box<dyn Sampler>> {
     let mut options = Opts::new(name, options)?;
     let sampler: Box<dyn Sampler> = match name {
         "random" => Box::new(RandomSampler::new()),
+        "tpe" | "tpe-indep" | "tpe-mv" => {
+            let mut b = TpeSampler::builder().multivariate(name != "tpe-indep");
+            if let Some(n) = options.u64("n_startup_trials")? {
+                b = b.n_startup_trials(n);
+            }
+            if let Some(n) = options.u64("n_ei_candidates")? {
+                b = b.n_ei_candidates(n as usize);
+            }
+            if let Some(yes) = options.bool("multivariate")? {
+                b = b.multivariate(yes);
+            }
+            if let Some(yes) = options.bool("constant_liar")? {
+                b = b.constant_liar(yes);
+            }
+            if let Some(w) = options.f64("prior_weight")? {
+                b = b.prior_weight(w);
+            }
+            if let Some(yes) = options.bool("consider_magic_clip")? {
+                b = b.consider_magic_clip(yes);
+            }
+            if let Some(yes) = options.bool("consider_endpoints")? {
+                b = b.consider_endpoints(yes);
+            }
+            Box::new(b.build()?)
+        }
         "qmc" => {
             let scramble = options.bool("scramble")?.unwrap_or(true);
             Box::new(QmcSampler::builder().seed(seed).scramble(scramble).build()?)
         }
-        _ => bail!("unsupported sampler `{name}` (this build supports: random, qmc)"),
+        _ => bail!("unsupported sampler `{name}` (this build supports: random, qmc, tpe, tpe-indep)"),
     };
     options.finish()?;
     Ok(sampler)
@@ -130,7 +156,6 @@ impl<'a> Opts<'a> {
         }
     }
 
-    #[allow(dead_code)]
     fn f64(&mut self, key: &str) -> Result<Option<f64>> {
         match self.map.remove(key) {
             None | Some(Value::Null) => Ok(None),
