@@ -78,7 +78,7 @@ fn value_of(trial: &FrozenTrial, name: &str, dist: &Distribution) -> f64 {
 }
 
 /// Observations of both groups, `[dim][i]`, oldest trial first.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(super) struct Split {
     pub(super) below: Vec<Vec<f64>>,
     pub(super) above: Vec<Vec<f64>>,
@@ -143,7 +143,21 @@ impl ObservationCache {
     /// `gamma(n)` and the rest, as Optuna does: complete trials by loss, then pruned ones by
     /// (later last step, better last value); with `constant_liar`, running trials join the
     /// rest. Only trials holding every parameter of `space` contribute observations.
+    #[cfg(test)]
     pub(super) fn split(&mut self, history: &History, space: &[(&str, &Distribution)], constant_liar: bool) -> Split {
+        let mut out = Split::default();
+        self.split_into(history, space, constant_liar, &mut out);
+        out
+    }
+
+    /// [`ObservationCache::split`] into reused buffers.
+    pub(super) fn split_into(
+        &mut self,
+        history: &History,
+        space: &[(&str, &Distribution)],
+        constant_liar: bool,
+        out: &mut Split,
+    ) {
         self.sync(history);
         let cols: Vec<usize> = space.iter().map(|(n, d)| self.column(n, d)).collect();
         let current = history.current_number();
@@ -176,12 +190,15 @@ impl ObservationCache {
                 }
             }
         }
-        let mut below: Vec<Vec<f64>> = vec![Vec::with_capacity(n_below); cols.len()];
-        let mut above: Vec<Vec<f64>> = vec![Vec::with_capacity(n_entries); cols.len()];
+        for side in [&mut out.below, &mut out.above] {
+            side.truncate(cols.len());
+            side.resize_with(cols.len(), Vec::new);
+            side.iter_mut().for_each(Vec::clear);
+        }
         for (i, &g) in group.iter().enumerate() {
             let out = match g {
-                1 => &mut below,
-                2 => &mut above,
+                1 => &mut out.below,
+                2 => &mut out.above,
                 _ => continue,
             };
             if cols.iter().all(|&c| !self.columns[c].values[i].is_nan()) {
@@ -192,7 +209,6 @@ impl ObservationCache {
         }
         self.group = group;
         self.ranked = ranked;
-        Split { below, above }
     }
 }
 

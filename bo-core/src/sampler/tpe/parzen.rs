@@ -31,7 +31,7 @@ enum Kind {
 }
 
 /// One dimension of the mixture: a kernel per observation, then the prior kernel.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Dim {
     kind: Kind,
     /// Truncation bounds in the kernel space (log space for log ranges, widened by half a
@@ -49,7 +49,10 @@ struct Dim {
 }
 
 /// A mixture over `n + 1` kernels built from `n` observations.
-#[derive(Debug)]
+///
+/// Rebuilt in place ([`Parzen::rebuild`]) so that a sampler reuses its buffers from one ask to
+/// the next instead of allocating (and page-faulting) a few hundred kilobytes each time.
+#[derive(Debug, Default)]
 pub(super) struct Parzen {
     weights: Vec<f64>,
     /// `ln weight - ln normalizer` of every kernel (everything that does not depend on x).
@@ -60,50 +63,76 @@ pub(super) struct Parzen {
     shared: Vec<usize>,
     /// `shared_mus[j * n + k]`: scaled centre of observation kernel `k` in shared dim `j`.
     shared_mus: Vec<f64>,
+    /// Scratch of `rebuild` and `log_pdf`.
+    prod: Vec<f64>,
+    folded: Vec<f64>,
+    acc: Vec<f64>,
 }
 
 /// Optuna's default weights: ones below 25 observations, else a ramp from `1/n` to 1 over
 /// the oldest `n - 25` and ones for the newest 25.
+#[cfg(test)]
 pub(super) fn default_weights(n: usize) -> Vec<f64> {
+    let mut w = Vec::with_capacity(n);
+    default_weights_into(n, &mut w);
+    w
+}
+
+/// [`default_weights`] into a reused buffer.
+fn default_weights_into(n: usize, w: &mut Vec<f64>) {
+    w.clear();
     if n < 25 {
-        return vec![1.0; n];
+        w.resize(n, 1.0);
+        return;
     }
     let ramp = n - 25;
-    let mut w = Vec::with_capacity(n);
     let start = 1.0 / n as f64;
     for i in 0..ramp {
         let v = if ramp == 1 { start } else { start + (1.0 - start) * i as f64 / (ramp - 1) as f64 };
         w.push(v);
     }
     w.resize(n, 1.0);
-    w
 }
 
 impl Parzen {
     /// Builds the estimator. `columns[d][i]` is observation `i` of dimension `d` in internal
     /// representation (all columns the same length, oldest trial first).
+    #[cfg(test)]
     pub(super) fn new(dists: &[&Distribution], columns: &[Vec<f64>], s: &ParzenSettings) -> Parzen {
+        let mut p = Parzen::default();
+        p.rebuild(dists, columns, s);
+        p
+    }
+
+    /// Rebuilds the estimator over new observations, reusing this one's buffers.
+    pub(super) fn rebuild(&mut self, dists: &[&Distribution], columns: &[Vec<f64>], s: &ParzenSettings) {
         let n = columns.first().map_or(0, Vec::len);
-        let mut weights = default_weights(n);
+        let weights = &mut self.weights;
+        default_weights_into(n, weights);
         weights.push(if n == 0 { 1.0 } else { s.prior_weight });
         let total: f64 = weights.iter().sum();
-        for w in &mut weights {
+        for w in weights.iter_mut() {
             *w /= total;
         }
         let n_kernels = n + 1;
-        let dims: Vec<Dim> = dists
-            .iter()
-            .zip(columns)
-            .map(|(d, obs)| Dim::new(d, obs, dists.len(), s))
-            .collect();
+        self.dims.truncate(dists.len());
+        self.dims.resize_with(dists.len(), Dim::default);
+        for (dim, (d, obs)) in self.dims.iter_mut().zip(dists.iter().zip(columns)) {
+            dim.rebuild(d, obs, dists.len(), s);
+        }
+        let dims = &self.dims;
 
         // ln normalizer of kernel k: sum over numeric dims of ln(mass) (+ ln(sigma sqrt(2 pi))
         // for continuous ones), as one running product per kernel and one ln at the end.
         let table = UpperTailTable::get();
         let mut n_cont = 0usize;
-        let mut prod = vec![1.0f64; n_kernels];
-        let mut folded = vec![0.0f64; n_kernels];
-        for dim in &dims {
+        let prod = &mut self.prod;
+        prod.clear();
+        prod.resize(n_kernels, 1.0);
+        let folded = &mut self.folded;
+        folded.clear();
+        folded.resize(n_kernels, 0.0);
+        for dim in dims {
             let continuous = matches!(dim.kind, Kind::Continuous { .. });
             if matches!(dim.kind, Kind::Categorical { .. }) {
                 continue;
@@ -128,16 +157,17 @@ impl Parzen {
                 }
             }
         }
-        let log_const = (0..n_kernels)
-            .map(|k| (weights[k] / prod[k]).ln() - n_cont as f64 * LN_SQRT_2PI - folded[k])
-            .collect();
-        let shared: Vec<usize> = (0..dims.len()).filter(|&d| dims[d].shared_scale().is_some()).collect();
-        let mut shared_mus = Vec::with_capacity(n * shared.len());
-        for &d in &shared {
+        self.log_const.clear();
+        self.log_const.extend(
+            (0..n_kernels).map(|k| (self.weights[k] / prod[k]).ln() - n_cont as f64 * LN_SQRT_2PI - folded[k]),
+        );
+        self.shared.clear();
+        self.shared.extend((0..dims.len()).filter(|&d| dims[d].shared_scale().is_some()));
+        self.shared_mus.clear();
+        for &d in &self.shared {
             let scale = dims[d].shared_scale().unwrap_or(1.0);
-            shared_mus.extend(dims[d].mus[..n].iter().map(|mu| mu * scale));
+            self.shared_mus.extend(dims[d].mus[..n].iter().map(|mu| mu * scale));
         }
-        Parzen { weights, log_const, dims, shared, shared_mus }
     }
 
     /// Draws `count` points; `out[d][c]` is candidate `c` of dimension `d`, internal
@@ -152,10 +182,12 @@ impl Parzen {
 
     /// `out[c] = ln p(candidate c)` (up to the Jacobian of log ranges, which cancels in TPE's
     /// ratio).
-    pub(super) fn log_pdf(&self, candidates: &[Vec<f64>], out: &mut [f64]) {
+    pub(super) fn log_pdf(&mut self, candidates: &[Vec<f64>], out: &mut [f64]) {
         let n_kernels = self.log_const.len();
         let n_obs = n_kernels - 1;
-        let mut acc = vec![0.0f64; n_kernels];
+        let mut acc = std::mem::take(&mut self.acc);
+        acc.clear();
+        acc.resize(n_kernels, 0.0);
         for (c, slot) in out.iter_mut().enumerate() {
             acc.copy_from_slice(&self.log_const);
             for (j, &d) in self.shared.iter().enumerate() {
@@ -178,6 +210,7 @@ impl Parzen {
             }
             *slot = log_sum_exp(&mut acc);
         }
+        self.acc = acc;
     }
 }
 
@@ -208,33 +241,43 @@ fn log_sum_exp(v: &mut [f64]) -> f64 {
     max + sum.ln()
 }
 
+impl Default for Kind {
+    fn default() -> Self {
+        Kind::Continuous { log: false }
+    }
+}
+
 impl Dim {
-    fn new(d: &Distribution, obs: &[f64], n_dims: usize, s: &ParzenSettings) -> Dim {
+    /// Rebuilds this dimension over new observations, reusing its buffers.
+    fn rebuild(&mut self, d: &Distribution, obs: &[f64], n_dims: usize, s: &ParzenSettings) {
+        let mut observed = match std::mem::take(&mut self.kind) {
+            Kind::Categorical { observed, .. } => observed,
+            _ => Vec::new(),
+        };
         let (dlow, dhigh, step, log) = match d {
             Distribution::Categorical(c) => {
                 let n_choices = c.choices().len();
                 let n_kernels = obs.len() + 1;
                 let base = s.prior_weight / n_kernels as f64;
                 let row = n_choices as f64 * base + 1.0;
-                let observed = obs.iter().map(|&x| x as u32).collect();
-                let kind = Kind::Categorical {
+                observed.clear();
+                observed.extend(obs.iter().map(|&x| x as u32));
+                self.kind = Kind::Categorical {
                     n_choices,
                     observed,
                     log_hit: ((base + 1.0) / row).ln(),
                     log_miss: (base / row).ln(),
                     base,
                 };
-                return Dim {
-                    kind,
-                    low: 0.0,
-                    high: 0.0,
-                    mus: Vec::new(),
-                    sigmas: Vec::new(),
-                    inv_sigmas: Vec::new(),
-                    dlow: 0.0,
-                    dhigh: n_choices as f64 - 1.0,
-                    shared: false,
-                };
+                self.low = 0.0;
+                self.high = 0.0;
+                self.mus.clear();
+                self.sigmas.clear();
+                self.inv_sigmas.clear();
+                self.dlow = 0.0;
+                self.dhigh = n_choices as f64 - 1.0;
+                self.shared = false;
+                return;
             }
             Distribution::Float(f) => (f.low(), f.high(), f.step(), f.is_log()),
             Distribution::Int(i) => (i.low() as f64, i.high() as f64, Some(i.step() as f64), i.is_log()),
@@ -244,35 +287,43 @@ impl Dim {
             low -= st / 2.0;
             high += st / 2.0;
         }
-        let mut mus: Vec<f64> = obs.to_vec();
+        let mus = &mut self.mus;
+        mus.clear();
+        mus.extend_from_slice(obs);
         if log {
             low = low.ln();
             high = high.ln();
-            for m in &mut mus {
+            for m in mus.iter_mut() {
                 *m = m.ln();
             }
         }
-        let kind = match step {
+        self.kind = match step {
             Some(step) => Kind::Discrete { step, log, dlow, dhigh },
             None => Kind::Continuous { log },
         };
         let range = high - low;
-        let mut sigmas = if s.multivariate {
+        let sigmas = &mut self.sigmas;
+        if s.multivariate {
             let sigma = SIGMA0_MAGNITUDE * (obs.len().max(1) as f64).powf(-1.0 / (n_dims as f64 + 4.0)) * range;
-            vec![sigma; obs.len()]
+            sigmas.clear();
+            sigmas.resize(obs.len(), sigma);
         } else {
-            univariate_sigmas(&mus, low, high, s.consider_endpoints)
-        };
+            *sigmas = univariate_sigmas(mus, low, high, s.consider_endpoints);
+        }
         let max_sigma = range;
         let min_sigma = if s.consider_magic_clip { range / (100.0f64).min(1.0 + (obs.len() + 1) as f64) } else { EPS };
-        for sg in &mut sigmas {
+        for sg in sigmas.iter_mut() {
             *sg = sg.clamp(min_sigma.min(max_sigma), max_sigma).max(f64::MIN_POSITIVE);
         }
         mus.push(0.5 * (low + high));
         sigmas.push(range.max(f64::MIN_POSITIVE));
-        let inv_sigmas = sigmas.iter().map(|s| 1.0 / s).collect();
-        let shared = s.multivariate && !obs.is_empty();
-        Dim { kind, low, high, mus, sigmas, inv_sigmas, dlow, dhigh, shared }
+        self.inv_sigmas.clear();
+        self.inv_sigmas.extend(sigmas.iter().map(|s| 1.0 / s));
+        self.shared = s.multivariate && !obs.is_empty();
+        self.low = low;
+        self.high = high;
+        self.dlow = dlow;
+        self.dhigh = dhigh;
     }
 
     fn sample(&self, k: usize, rng: &mut TrialRng) -> f64 {
@@ -436,7 +487,7 @@ mod tests {
     #[test]
     fn continuous_density_integrates_to_one() {
         let d: Distribution = Float::new(-2.0, 3.0).into();
-        let p = Parzen::new(&[&d], &[vec![-1.9, 0.5, 2.9, 1.0]], &settings(false));
+        let mut p = Parzen::new(&[&d], &[vec![-1.9, 0.5, 2.9, 1.0]], &settings(false));
         let n = 20000;
         let h = 5.0 / n as f64;
         let xs: Vec<f64> = (0..n).map(|i| -2.0 + (i as f64 + 0.5) * h).collect();
@@ -450,7 +501,7 @@ mod tests {
     fn multivariate_density_integrates_to_one() {
         let a: Distribution = Float::new(0.0, 1.0).into();
         let b: Distribution = Float::log(0.5, 2.0).into();
-        let p = Parzen::new(&[&a, &b], &[vec![0.1, 0.5, 0.95], vec![0.6, 1.0, 1.9]], &settings(true));
+        let mut p = Parzen::new(&[&a, &b], &[vec![0.1, 0.5, 0.95], vec![0.6, 1.0, 1.9]], &settings(true));
         let n = 400;
         let (mut xs, mut ys) = (Vec::new(), Vec::new());
         let (lo, hi) = (0.5f64.ln(), 2.0f64.ln());
@@ -472,7 +523,7 @@ mod tests {
     fn discrete_and_categorical_masses_sum_to_one() {
         let d: Distribution = Int::new(0, 10).into();
         let c: Distribution = Categorical::new(vec![ParamValue::Int(1), ParamValue::Int(2), ParamValue::Int(3)]).into();
-        let p = Parzen::new(&[&d, &c], &[vec![0.0, 3.0, 10.0], vec![0.0, 2.0, 2.0]], &settings(true));
+        let mut p = Parzen::new(&[&d, &c], &[vec![0.0, 3.0, 10.0], vec![0.0, 2.0, 2.0]], &settings(true));
         let mut xs = (Vec::new(), Vec::new());
         for i in 0..=10 {
             for j in 0..3 {
@@ -485,7 +536,7 @@ mod tests {
         let total: f64 = out.iter().map(|l| l.exp()).sum();
         assert!((total - 1.0).abs() < 1e-12, "{total}");
         let l: Distribution = Int::log(1, 100).into();
-        let p = Parzen::new(&[&l], &[vec![1.0, 7.0, 80.0]], &settings(false));
+        let mut p = Parzen::new(&[&l], &[vec![1.0, 7.0, 80.0]], &settings(false));
         let xs: Vec<f64> = (1..=100).map(|i| i as f64).collect();
         let mut out = vec![0.0; 100];
         p.log_pdf(&[xs], &mut out);

@@ -10,8 +10,16 @@ use crate::sampler::random::uniform_internal;
 use crate::space::{Distribution, Distributions, ParamValue, Params};
 use crate::trial_record::TrialState;
 
-use super::observations::ObservationCache;
+use super::observations::{ObservationCache, Split};
 use super::parzen::{Parzen, ParzenSettings};
+
+/// Buffers of one proposal, kept between asks.
+#[derive(Debug, Default)]
+struct Scratch {
+    split: Split,
+    below: Parzen,
+    above: Parzen,
+}
 
 /// Tree-structured Parzen Estimator: models the best `gamma` trials with one Parzen
 /// estimator `l(x)` and the rest with another `g(x)`, then proposes the candidate drawn from
@@ -46,6 +54,7 @@ pub struct TpeSampler {
     constant_liar: bool,
     settings: ParzenSettings,
     cache: Mutex<ObservationCache>,
+    scratch: Mutex<Vec<Scratch>>,
 }
 
 impl std::fmt::Debug for TpeSampler {
@@ -72,6 +81,7 @@ impl Clone for TpeSampler {
             constant_liar: self.constant_liar,
             settings: self.settings,
             cache: Mutex::new(ObservationCache::default()),
+            scratch: Mutex::new(Vec::new()),
         }
     }
 }
@@ -178,6 +188,7 @@ impl TpeSamplerBuilder {
                 multivariate: self.multivariate,
             },
             cache: Mutex::new(ObservationCache::default()),
+            scratch: Mutex::new(Vec::new()),
         }
     }
 }
@@ -199,13 +210,16 @@ impl TpeSampler {
 
     /// The TPE proposal over `space`, in internal representation, one value per dimension.
     fn propose(&self, history: &History, space: &[(&str, &Distribution)], rng: &mut TrialRng) -> Vec<f64> {
-        let split = {
+        // Buffers are reused across asks; concurrent asks each take their own.
+        let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default();
+        {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            cache.split(history, space, self.constant_liar)
-        };
+            cache.split_into(history, space, self.constant_liar, &mut scratch.split);
+        }
         let dists: Vec<&Distribution> = space.iter().map(|(_, d)| *d).collect();
-        let below = Parzen::new(&dists, &split.below, &self.settings);
-        let above = Parzen::new(&dists, &split.above, &self.settings);
+        let Scratch { split, below, above } = &mut scratch;
+        below.rebuild(&dists, &split.below, &self.settings);
+        above.rebuild(&dists, &split.above, &self.settings);
         let candidates = below.sample(rng, self.n_ei_candidates);
         let mut log_l = vec![0.0; self.n_ei_candidates];
         let mut log_g = vec![0.0; self.n_ei_candidates];
@@ -220,7 +234,9 @@ impl TpeSampler {
                 best = c;
             }
         }
-        candidates.iter().map(|col| col[best]).collect()
+        let proposal = candidates.iter().map(|col| col[best]).collect();
+        self.scratch.lock().unwrap_or_else(|e| e.into_inner()).push(scratch);
+        proposal
     }
 }
 
