@@ -8,8 +8,6 @@ use crate::space::Distribution;
 
 /// Smallest bandwidth when the magic clip is off (Optuna's `EPS`).
 const EPS: f64 = 1e-12;
-/// Bandwidth factor of the multivariate rule.
-const SIGMA0_MAGNITUDE: f64 = 0.2;
 
 /// Settings shared by every estimator of one sampler.
 #[derive(Debug, Clone, Copy)]
@@ -17,7 +15,6 @@ pub(super) struct ParzenSettings {
     pub(super) prior_weight: f64,
     pub(super) consider_magic_clip: bool,
     pub(super) consider_endpoints: bool,
-    pub(super) multivariate: bool,
 }
 
 #[derive(Debug)]
@@ -44,8 +41,6 @@ struct Dim {
     /// `low`, `high` of the distribution (value space), for clamping samples.
     dlow: f64,
     dhigh: f64,
-    /// Whether the observation kernels share one bandwidth (multivariate rule).
-    shared: bool,
 }
 
 /// A mixture over `n + 1` kernels built from `n` observations.
@@ -58,11 +53,6 @@ pub(super) struct Parzen {
     /// `ln weight - ln normalizer` of every kernel (everything that does not depend on x).
     log_const: Vec<f64>,
     dims: Vec<Dim>,
-    /// Continuous dimensions whose observation kernels share one bandwidth (multivariate
-    /// mode): evaluated in bulk on coordinates pre-scaled by `1 / (sigma sqrt 2)`.
-    shared: Vec<usize>,
-    /// `shared_mus[j * n + k]`: scaled centre of observation kernel `k` in shared dim `j`.
-    shared_mus: Vec<f64>,
     /// Scratch of `rebuild` and `log_pdf`.
     prod: Vec<f64>,
     folded: Vec<f64>,
@@ -118,7 +108,7 @@ impl Parzen {
         self.dims.truncate(dists.len());
         self.dims.resize_with(dists.len(), Dim::default);
         for (dim, (d, obs)) in self.dims.iter_mut().zip(dists.iter().zip(columns)) {
-            dim.rebuild(d, obs, dists.len(), s);
+            dim.rebuild(d, obs, s);
         }
         let dims = &self.dims;
 
@@ -161,13 +151,6 @@ impl Parzen {
         self.log_const.extend(
             (0..n_kernels).map(|k| (self.weights[k] / prod[k]).ln() - n_cont as f64 * LN_SQRT_2PI - folded[k]),
         );
-        self.shared.clear();
-        self.shared.extend((0..dims.len()).filter(|&d| dims[d].shared_scale().is_some()));
-        self.shared_mus.clear();
-        for &d in &self.shared {
-            let scale = dims[d].shared_scale().unwrap_or(1.0);
-            self.shared_mus.extend(dims[d].mus[..n].iter().map(|mu| mu * scale));
-        }
     }
 
     /// Draws `count` points; `out[d][c]` is candidate `c` of dimension `d`, internal
@@ -184,29 +167,13 @@ impl Parzen {
     /// ratio).
     pub(super) fn log_pdf(&mut self, candidates: &[Vec<f64>], out: &mut [f64]) {
         let n_kernels = self.log_const.len();
-        let n_obs = n_kernels - 1;
         let mut acc = std::mem::take(&mut self.acc);
         acc.clear();
         acc.resize(n_kernels, 0.0);
         for (c, slot) in out.iter_mut().enumerate() {
             acc.copy_from_slice(&self.log_const);
-            for (j, &d) in self.shared.iter().enumerate() {
-                let dim = &self.dims[d];
-                let t = dim.transform(candidates[d][c]);
-                let ts = t * dim.shared_scale().unwrap_or(1.0);
-                let mus = &self.shared_mus[j * n_obs..(j + 1) * n_obs];
-                for (a, &mu) in acc[..n_obs].iter_mut().zip(mus) {
-                    let z = ts - mu;
-                    *a -= z * z;
-                }
-                // The prior kernel has its own bandwidth.
-                let z = (t - dim.mus[n_obs]) * dim.inv_sigmas[n_obs];
-                acc[n_obs] -= 0.5 * z * z;
-            }
-            for (d, (dim, col)) in self.dims.iter().zip(candidates).enumerate() {
-                if !self.shared.contains(&d) {
-                    dim.add_log_kernel(col[c], &mut acc);
-                }
+            for (dim, col) in self.dims.iter().zip(candidates) {
+                dim.add_log_kernel(col[c], &mut acc);
             }
             *slot = log_sum_exp(&mut acc);
         }
@@ -249,7 +216,7 @@ impl Default for Kind {
 
 impl Dim {
     /// Rebuilds this dimension over new observations, reusing its buffers.
-    fn rebuild(&mut self, d: &Distribution, obs: &[f64], n_dims: usize, s: &ParzenSettings) {
+    fn rebuild(&mut self, d: &Distribution, obs: &[f64], s: &ParzenSettings) {
         let mut observed = match std::mem::take(&mut self.kind) {
             Kind::Categorical { observed, .. } => observed,
             _ => Vec::new(),
@@ -276,7 +243,6 @@ impl Dim {
                 self.inv_sigmas.clear();
                 self.dlow = 0.0;
                 self.dhigh = n_choices as f64 - 1.0;
-                self.shared = false;
                 return;
             }
             Distribution::Float(f) => (f.low(), f.high(), f.step(), f.is_log()),
@@ -302,14 +268,9 @@ impl Dim {
             None => Kind::Continuous { log },
         };
         let range = high - low;
+        // Optuna 5.0 uses the neighbour rule in every mode (its multivariate Scott rule is gone).
         let sigmas = &mut self.sigmas;
-        if s.multivariate {
-            let sigma = SIGMA0_MAGNITUDE * (obs.len().max(1) as f64).powf(-1.0 / (n_dims as f64 + 4.0)) * range;
-            sigmas.clear();
-            sigmas.resize(obs.len(), sigma);
-        } else {
-            *sigmas = univariate_sigmas(mus, low, high, s.consider_endpoints);
-        }
+        *sigmas = univariate_sigmas(mus, low, high, s.consider_endpoints);
         let max_sigma = range;
         let min_sigma = if s.consider_magic_clip { range / (100.0f64).min(1.0 + (obs.len() + 1) as f64) } else { EPS };
         for sg in sigmas.iter_mut() {
@@ -319,7 +280,6 @@ impl Dim {
         sigmas.push(range.max(f64::MIN_POSITIVE));
         self.inv_sigmas.clear();
         self.inv_sigmas.extend(sigmas.iter().map(|s| 1.0 / s));
-        self.shared = s.multivariate && !obs.is_empty();
         self.low = low;
         self.high = high;
         self.dlow = dlow;
@@ -365,15 +325,6 @@ impl Dim {
         let a = (self.low - mu) / sigma;
         let b = (self.high - mu) / sigma;
         (mu + sigma * truncnorm_ppf(u, a, b)).clamp(self.low, self.high)
-    }
-
-    /// `1 / (sigma sqrt 2)` when every observation kernel shares one bandwidth (continuous
-    /// dimensions in multivariate mode).
-    fn shared_scale(&self) -> Option<f64> {
-        match self.kind {
-            Kind::Continuous { .. } if self.shared => Some(self.inv_sigmas[0] * std::f64::consts::FRAC_1_SQRT_2),
-            _ => None,
-        }
     }
 
     /// A value in kernel space (log for log ranges).
@@ -422,33 +373,29 @@ impl Dim {
     }
 }
 
-/// Optuna's univariate bandwidths: the larger gap to a sorted neighbour (the prior's centre
-/// counted among them), the outermost observations using their inner gap unless
-/// `consider_endpoints`.
+/// Optuna 5.0's bandwidths: the larger gap to a sorted neighbour (the range's ends counted
+/// as neighbours, the prior's centre not), the outermost observations using their inner gap
+/// unless `consider_endpoints`.
 fn univariate_sigmas(mus: &[f64], low: f64, high: f64, consider_endpoints: bool) -> Vec<f64> {
     let n = mus.len();
-    let mut with_prior: Vec<f64> = mus.to_vec();
-    with_prior.push(0.5 * (low + high));
-    let mut order: Vec<usize> = (0..=n).collect();
-    order.sort_by(|&i, &j| with_prior[i].total_cmp(&with_prior[j]));
-    let mut ends = Vec::with_capacity(n + 3);
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&i, &j| mus[i].total_cmp(&mus[j]));
+    let mut ends = Vec::with_capacity(n + 2);
     ends.push(low);
-    ends.extend(order.iter().map(|&i| with_prior[i]));
+    ends.extend(order.iter().map(|&i| mus[i]));
     ends.push(high);
-    let mut sorted_sigmas: Vec<f64> = (1..ends.len() - 1)
-        .map(|i| (ends[i] - ends[i - 1]).max(ends[i + 1] - ends[i]))
-        .collect();
+    let mut sorted_sigmas: Vec<f64> =
+        (1..ends.len() - 1).map(|i| (ends[i] - ends[i - 1]).max(ends[i + 1] - ends[i])).collect();
     if !consider_endpoints && ends.len() >= 4 {
         let m = ends.len();
         sorted_sigmas[0] = ends[2] - ends[1];
         let last = sorted_sigmas.len() - 1;
         sorted_sigmas[last] = ends[m - 2] - ends[m - 3];
     }
-    let mut sigmas = vec![0.0; n + 1];
+    let mut sigmas = vec![0.0; n];
     for (pos, &i) in order.iter().enumerate() {
         sigmas[i] = sorted_sigmas[pos];
     }
-    sigmas.truncate(n);
     sigmas
 }
 
@@ -458,7 +405,8 @@ mod tests {
     use crate::space::{Categorical, Float, Int, ParamValue};
 
     fn settings(multivariate: bool) -> ParzenSettings {
-        ParzenSettings { prior_weight: 1.0, consider_magic_clip: true, consider_endpoints: false, multivariate }
+        let _ = multivariate;
+        ParzenSettings { prior_weight: 1.0, consider_magic_clip: true, consider_endpoints: false }
     }
 
     #[test]
@@ -474,11 +422,11 @@ mod tests {
 
     #[test]
     fn univariate_sigmas_follow_the_neighbour_rule() {
-        // Observations 0.1, 0.3, 0.9 on [0, 1], prior centre 0.5.
+        // Observations 0.1, 0.3, 0.9 on [0, 1] (Optuna 5.0: the prior is not a neighbour).
         let s = univariate_sigmas(&[0.9, 0.1, 0.3], 0.0, 1.0, false);
-        // sorted: 0.1 0.3 0.5 0.9; 0.1 takes its inner gap (0.2), 0.3 max(0.2, 0.2),
-        // 0.9 (the last) its inner gap 0.4.
-        let want = [0.4, 0.2, 0.2];
+        // sorted: 0 | 0.1 0.3 0.9 | 1; 0.1 (the first) takes its inner gap 0.2, 0.3 max(0.2, 0.6),
+        // 0.9 (the last) its inner gap 0.6.
+        let want = [0.6, 0.2, 0.6];
         for (a, b) in s.iter().zip(want) {
             assert!((a - b).abs() < 1e-12, "{s:?}");
         }
