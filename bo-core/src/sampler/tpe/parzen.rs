@@ -378,23 +378,36 @@ impl Dim {
 /// unless `consider_endpoints`.
 fn univariate_sigmas(mus: &[f64], low: f64, high: f64, consider_endpoints: bool) -> Vec<f64> {
     let n = mus.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&i, &j| mus[i].total_cmp(&mus[j]));
-    let mut ends = Vec::with_capacity(n + 2);
-    ends.push(low);
-    ends.extend(order.iter().map(|&i| mus[i]));
-    ends.push(high);
-    let mut sorted_sigmas: Vec<f64> =
-        (1..ends.len() - 1).map(|i| (ends[i] - ends[i - 1]).max(ends[i + 1] - ends[i])).collect();
-    if !consider_endpoints && ends.len() >= 4 {
-        let m = ends.len();
-        sorted_sigmas[0] = ends[2] - ends[1];
-        let last = sorted_sigmas.len() - 1;
-        sorted_sigmas[last] = ends[m - 2] - ends[m - 3];
-    }
+    // (order key, index) integer pairs sort contiguously and branch-free; the key orders
+    // like `f64::total_cmp`, ties by index as a stable sort would.
+    let key = |x: f64| {
+        let b = x.to_bits();
+        if b >> 63 == 1 { !b } else { b | (1 << 63) }
+    };
+    let mut sorted: Vec<(u64, u32)> = mus.iter().enumerate().map(|(i, &m)| (key(m), i as u32)).collect();
+    sorted.sort_unstable();
+    let at = |i: usize| -> f64 {
+        // Position i in [low, sorted mus..., high].
+        if i == 0 {
+            low
+        } else if i <= n {
+            mus[sorted[i - 1].1 as usize]
+        } else {
+            high
+        }
+    };
     let mut sigmas = vec![0.0; n];
-    for (pos, &i) in order.iter().enumerate() {
-        sigmas[i] = sorted_sigmas[pos];
+    for pos in 0..n {
+        let i = pos + 1;
+        let mut sigma = (at(i) - at(i - 1)).max(at(i + 1) - at(i));
+        if !consider_endpoints && n >= 2 {
+            if pos == 0 {
+                sigma = at(2) - at(1);
+            } else if pos == n - 1 {
+                sigma = at(n) - at(n - 1);
+            }
+        }
+        sigmas[sorted[pos].1 as usize] = sigma;
     }
     sigmas
 }
