@@ -65,3 +65,8 @@ pub use bo_derive::SearchSpace;
 
 #[cfg(test)]
 mod tests;
+
+/// The README's Rust examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -38,6 +38,10 @@ struct Dim {
     mus: Vec<f64>,
     sigmas: Vec<f64>,
     inv_sigmas: Vec<f64>,
+    /// Single-precision copies for the bulk scoring of continuous dimensions:
+    /// `scaled_mus[k] = mus[k] * half_inv[k]`, `half_inv[k] = inv_sigmas[k] / sqrt 2`.
+    scaled_mus: Vec<f32>,
+    half_inv: Vec<f32>,
     /// `low`, `high` of the distribution (value space), for clamping samples.
     dlow: f64,
     dhigh: f64,
@@ -53,7 +57,10 @@ pub(super) struct Parzen {
     /// `ln weight - ln normalizer` of every kernel (everything that does not depend on x).
     log_const: Vec<f64>,
     dims: Vec<Dim>,
+    /// `log_const` in single precision, for the all-continuous fast path of `log_pdf`.
+    log_const32: Vec<f32>,
     /// Scratch of `rebuild` and `log_pdf`.
+    acc32: Vec<f32>,
     prod: Vec<f64>,
     folded: Vec<f64>,
     acc: Vec<f64>,
@@ -151,6 +158,8 @@ impl Parzen {
         self.log_const.extend(
             (0..n_kernels).map(|k| (self.weights[k] / prod[k]).ln() - n_cont as f64 * LN_SQRT_2PI - folded[k]),
         );
+        self.log_const32.clear();
+        self.log_const32.extend(self.log_const.iter().map(|&v| v as f32));
     }
 
     /// Draws `count` points; `out[d][c]` is candidate `c` of dimension `d`, internal
@@ -166,6 +175,9 @@ impl Parzen {
     /// `out[c] = ln p(candidate c)` (up to the Jacobian of log ranges, which cancels in TPE's
     /// ratio).
     pub(super) fn log_pdf(&mut self, candidates: &[Vec<f64>], out: &mut [f64]) {
+        if self.dims.iter().all(|d| matches!(d.kind, Kind::Continuous { .. })) {
+            return self.log_pdf_continuous(candidates, out);
+        }
         let n_kernels = self.log_const.len();
         let mut acc = std::mem::take(&mut self.acc);
         acc.clear();
@@ -179,6 +191,69 @@ impl Parzen {
         }
         self.acc = acc;
     }
+}
+
+impl Parzen {
+    /// [`Parzen::log_pdf`] when every dimension is continuous: the kernel sums run in single
+    /// precision, four lanes wide (about 1e-6 relative error on `ln p`, far below the gaps
+    /// between candidates' scores), which halves the cost of scoring.
+    fn log_pdf_continuous(&mut self, candidates: &[Vec<f64>], out: &mut [f64]) {
+        let mut acc = std::mem::take(&mut self.acc32);
+        acc.clear();
+        acc.resize(self.log_const32.len(), 0.0);
+        for (c, slot) in out.iter_mut().enumerate() {
+            acc.copy_from_slice(&self.log_const32);
+            for (dim, col) in self.dims.iter().zip(candidates) {
+                let t = dim.transform(col[c]) as f32;
+                for ((a, &sm), &hi) in acc.iter_mut().zip(&dim.scaled_mus).zip(&dim.half_inv) {
+                    let z = t * hi - sm;
+                    *a -= z * z;
+                }
+            }
+            *slot = log_sum_exp32(&mut acc);
+        }
+        self.acc32 = acc;
+    }
+}
+
+/// `ln sum exp(v)` in single precision, overwriting `v`; eight lanes so that it vectorizes.
+fn log_sum_exp32(v: &mut [f32]) -> f64 {
+    let mut lanes = [f32::NEG_INFINITY; 8];
+    let mut chunks = v.chunks_exact(8);
+    for ch in chunks.by_ref() {
+        for (l, &x) in lanes.iter_mut().zip(ch) {
+            *l = l.max(x);
+        }
+    }
+    let max = chunks.remainder().iter().chain(&lanes).copied().fold(f32::NEG_INFINITY, f32::max);
+    if !max.is_finite() {
+        return max as f64;
+    }
+    let mut sums = [0.0f32; 8];
+    let mut chunks = v.chunks_exact(8);
+    for ch in chunks.by_ref() {
+        for (s, &x) in sums.iter_mut().zip(ch) {
+            *s += exp_fast32(x - max);
+        }
+    }
+    let tail: f64 = chunks.remainder().iter().map(|&x| exp_fast32(x - max) as f64).sum();
+    let sum: f64 = sums.iter().map(|&s| s as f64).sum::<f64>() + tail;
+    max as f64 + sum.ln()
+}
+
+/// `exp(x)` in single precision for `x <= 0` (clamped to `[-87, 0]`): reduction by `ln 2`
+/// and a degree-6 polynomial, about 2e-7 relative error. Branch-free, so it vectorizes.
+#[inline(always)]
+fn exp_fast32(x: f32) -> f32 {
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    const ROUND: f32 = 12_582_912.0; // 1.5 * 2^23
+    let x = x.clamp(-87.0, 0.0);
+    let k = (x * std::f32::consts::LOG2_E + ROUND) - ROUND;
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    let k_bits = (k + ROUND).to_bits().wrapping_sub(ROUND.to_bits());
+    p * f32::from_bits(k_bits.wrapping_add(127) << 23)
 }
 
 /// `ln sum exp(v)`, overwriting `v`. Four-lane max and sum so that the loops vectorize.
@@ -280,6 +355,10 @@ impl Dim {
         sigmas.push(range.max(f64::MIN_POSITIVE));
         self.inv_sigmas.clear();
         self.inv_sigmas.extend(sigmas.iter().map(|s| 1.0 / s));
+        self.half_inv.clear();
+        self.half_inv.extend(self.inv_sigmas.iter().map(|i| (i * std::f64::consts::FRAC_1_SQRT_2) as f32));
+        self.scaled_mus.clear();
+        self.scaled_mus.extend(mus.iter().zip(&self.inv_sigmas).map(|(m, i)| (m * i * std::f64::consts::FRAC_1_SQRT_2) as f32));
         self.low = low;
         self.high = high;
         self.dlow = dlow;
@@ -442,6 +521,37 @@ mod tests {
         let want = [0.6, 0.2, 0.6];
         for (a, b) in s.iter().zip(want) {
             assert!((a - b).abs() < 1e-12, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn single_precision_exp_matches_the_standard_exp() {
+        for i in 0..=870 {
+            let x = -(i as f32) / 10.0;
+            let (a, b) = (exp_fast32(x) as f64, (x as f64).exp());
+            assert!((a - b).abs() <= 1e-6 * b, "exp({x}): {a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn single_precision_scores_match_double_precision() {
+        let d = Distribution::from(Float::new(-5.0, 5.0));
+        let l = Distribution::from(Float::log(1e-4, 1.0));
+        let cols = vec![(0..300).map(|i| -5.0 + (i * 37 % 300) as f64 / 30.0).collect::<Vec<_>>(),
+            (0..300).map(|i| 1e-4f64 * 10f64.powf((i * 53 % 300) as f64 / 75.0)).collect::<Vec<_>>()];
+        let mut p = Parzen::new(&[&d, &l], &cols, &settings(true));
+        let cands = vec![vec![-4.9, 0.0, 3.3, 5.0], vec![1e-4, 0.01, 0.5, 1.0]];
+        let mut fast = [0.0; 4];
+        p.log_pdf(&cands, &mut fast);
+        let n = p.log_const.len();
+        for c in 0..4 {
+            let mut acc = p.log_const.clone();
+            for (dim, col) in p.dims.iter().zip(&cands) {
+                dim.add_log_kernel(col[c], &mut acc);
+            }
+            let exact = log_sum_exp(&mut acc);
+            assert_eq!(acc.len(), n);
+            assert!((fast[c] - exact).abs() < 1e-4 * exact.abs().max(1.0), "{} vs {exact}", fast[c]);
         }
     }
 
