@@ -224,7 +224,7 @@ mod tests {
     use super::*;
     use crate::pruner::percentile::tests::curve;
     use crate::trial_record::{Direction, TrialState};
-    use crate::{Float, Optimize, Pruned, Study, Trial};
+    use crate::Study;
 
     fn hb(max: u64) -> HyperbandPruner {
         HyperbandPruner::builder().max_resource(max).build().unwrap()
@@ -309,23 +309,7 @@ mod tests {
         let brackets: Vec<usize> = (0..40).map(|n| pruner.bracket_of(n).unwrap()).collect();
         let study = Study::builder().pruner(pruner).seed(5).build().unwrap();
         let xs: Vec<f64> = (0..40).map(|i| if i % 2 == 0 { 0.05 } else { 0.9 }).collect();
-        for x in &xs {
-            study.enqueue([("x", *x)]).unwrap();
-        }
-        study
-            .optimize_with(Optimize::trials(40).progress_bar(false), |trial: &mut Trial| {
-                let x = trial.suggest_float("x", Float::new(0.0, 1.0))?;
-                let mut loss = 0.0;
-                for step in 0..10 {
-                    loss = x + 1.0 / (step as f64 + 1.0);
-                    trial.report(step, loss)?;
-                    if trial.should_prune() {
-                        return Err(Pruned.into());
-                    }
-                }
-                Ok::<_, crate::Error>(loss)
-            })
-            .unwrap();
+        crate::pruner::test_support::run_decaying_curves(&study, &xs, 10);
         let trials = study.trials().unwrap();
         let mut pruned = 0;
         for t in &trials {

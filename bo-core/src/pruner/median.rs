@@ -102,7 +102,7 @@ mod tests {
     use super::*;
     use crate::pruner::percentile::tests::curve;
     use crate::trial_record::{Direction, TrialState};
-    use crate::{Float, Optimize, Pruned, Study, Trial};
+    use crate::Study;
 
     #[test]
     fn median_pruner_prunes_above_the_median_and_keeps_below() {
@@ -137,23 +137,8 @@ mod tests {
     #[test]
     fn median_pruner_prunes_bad_curves_in_a_study() {
         let study = Study::builder().pruner(MedianPruner::default()).seed(1).build().unwrap();
-        for i in 0..20 {
-            study.enqueue([("x", if i % 2 == 0 { 0.1 } else { 0.9 })]).unwrap();
-        }
-        study
-            .optimize_with(Optimize::trials(20).progress_bar(false), |trial: &mut Trial| {
-                let x = trial.suggest_float("x", Float::new(0.0, 1.0))?;
-                let mut loss = 0.0;
-                for step in 0..10 {
-                    loss = x + 1.0 / (step as f64 + 1.0);
-                    trial.report(step, loss)?;
-                    if trial.should_prune() {
-                        return Err(Pruned.into());
-                    }
-                }
-                Ok::<_, crate::Error>(loss)
-            })
-            .unwrap();
+        let xs: Vec<f64> = (0..20).map(|i| if i % 2 == 0 { 0.1 } else { 0.9 }).collect();
+        crate::pruner::test_support::run_decaying_curves(&study, &xs, 10);
         for t in study.trials().unwrap() {
             let x = t.params["x"].as_f64().unwrap();
             if x < 0.5 || t.number < 5 {

@@ -53,3 +53,30 @@ impl<P: Pruner + ?Sized> Pruner for Box<P> {
         (**self).should_prune(history, trial)
     }
 }
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::{Float, Optimize, Pruned, Study, Trial};
+
+    /// Runs one trial per value of `xs` (enqueued in order) with the loss curve
+    /// `x + 1 / (step + 1)` over `steps` steps, stopping a trial when the pruner says so.
+    pub(crate) fn run_decaying_curves(study: &Study, xs: &[f64], steps: u64) {
+        for x in xs {
+            study.enqueue([("x", *x)]).unwrap();
+        }
+        study
+            .optimize_with(Optimize::trials(xs.len() as u64).progress_bar(false), |trial: &mut Trial| {
+                let x = trial.suggest_float("x", Float::new(0.0, 1.0))?;
+                let mut loss = 0.0;
+                for step in 0..steps {
+                    loss = x + 1.0 / (step as f64 + 1.0);
+                    trial.report(step, loss)?;
+                    if trial.should_prune() {
+                        return Err(Pruned.into());
+                    }
+                }
+                Ok::<_, crate::Error>(loss)
+            })
+            .unwrap();
+    }
+}

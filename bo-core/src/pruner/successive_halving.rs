@@ -229,7 +229,7 @@ fn rung_value(t: &FrozenTrial, rung_step: u64) -> Option<f64> {
 mod tests {
     use super::*;
     use crate::pruner::percentile::tests::curve;
-    use crate::{Float, Optimize, Pruned, Study, Trial};
+    use crate::Study;
 
     fn sha(min_resource: u64, rf: u64) -> SuccessiveHalvingPruner {
         SuccessiveHalvingPruner::builder().min_resource(min_resource).reduction_factor(rf).build().unwrap()
@@ -340,24 +340,8 @@ mod tests {
     fn successive_halving_prunes_bad_curves_in_a_study() {
         let pruner = SuccessiveHalvingPruner::builder().min_resource(1).reduction_factor(2).build().unwrap();
         let study = Study::builder().pruner(pruner).seed(3).build().unwrap();
-        study.enqueue([("x", 0.1)]).unwrap();
-        for i in 0..15 {
-            study.enqueue([("x", if i % 2 == 0 { 0.05 } else { 0.9 })]).unwrap();
-        }
-        study
-            .optimize_with(Optimize::trials(16).progress_bar(false), |trial: &mut Trial| {
-                let x = trial.suggest_float("x", Float::new(0.0, 1.0))?;
-                let mut loss = 0.0;
-                for step in 0..9 {
-                    loss = x + 1.0 / (step as f64 + 1.0);
-                    trial.report(step, loss)?;
-                    if trial.should_prune() {
-                        return Err(Pruned.into());
-                    }
-                }
-                Ok::<_, crate::Error>(loss)
-            })
-            .unwrap();
+        let xs: Vec<f64> = std::iter::once(0.1).chain((0..15).map(|i| if i % 2 == 0 { 0.05 } else { 0.9 })).collect();
+        crate::pruner::test_support::run_decaying_curves(&study, &xs, 9);
         let trials = study.trials().unwrap();
         for t in &trials {
             let x = t.params["x"].as_f64().unwrap();
