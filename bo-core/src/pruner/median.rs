@@ -5,7 +5,7 @@ use crate::history::History;
 use crate::trial_record::FrozenTrial;
 
 use super::Pruner;
-use super::percentile::{PercentilePruner, check_interval_and_min_trials};
+use super::percentile::{PercentilePruner, PercentilePrunerBuilder};
 
 /// Prunes a trial whose best intermediate value so far is worse than the median of the
 /// completed trials' values at the same step: [`PercentilePruner`] with percentile 50, as
@@ -23,58 +23,44 @@ pub struct MedianPruner {
 }
 
 /// Builder of [`MedianPruner`]; validates in [`MedianPrunerBuilder::build`].
+///
+/// A [`PercentilePrunerBuilder`] fixed at the 50th percentile: same settings, same checks.
 #[derive(Debug, Clone)]
 pub struct MedianPrunerBuilder {
-    n_startup_trials: usize,
-    n_warmup_steps: u64,
-    interval_steps: u64,
-    n_min_trials: usize,
+    inner: PercentilePrunerBuilder,
 }
 
 impl Default for MedianPrunerBuilder {
     fn default() -> Self {
-        MedianPrunerBuilder { n_startup_trials: 5, n_warmup_steps: 0, interval_steps: 1, n_min_trials: 1 }
+        MedianPrunerBuilder { inner: PercentilePruner::builder().percentile(50.0) }
     }
 }
 
 impl MedianPrunerBuilder {
     /// Completed trials needed before anything is pruned. Default: `5`.
-    pub fn n_startup_trials(mut self, n: usize) -> Self {
-        self.n_startup_trials = n;
-        self
+    pub fn n_startup_trials(self, n: usize) -> Self {
+        MedianPrunerBuilder { inner: self.inner.n_startup_trials(n) }
     }
 
     /// Steps before a trial can be pruned (steps are assumed to start at 0). Default: `0`.
-    pub fn n_warmup_steps(mut self, n: u64) -> Self {
-        self.n_warmup_steps = n;
-        self
+    pub fn n_warmup_steps(self, n: u64) -> Self {
+        MedianPrunerBuilder { inner: self.inner.n_warmup_steps(n) }
     }
 
     /// Steps between pruning checks, counted from the warmup; at least 1. Default: `1`.
-    pub fn interval_steps(mut self, n: u64) -> Self {
-        self.interval_steps = n;
-        self
+    pub fn interval_steps(self, n: u64) -> Self {
+        MedianPrunerBuilder { inner: self.inner.interval_steps(n) }
     }
 
     /// Completed trials that must have reported the current step to judge; at least 1.
     /// Default: `1`.
-    pub fn n_min_trials(mut self, n: usize) -> Self {
-        self.n_min_trials = n;
-        self
+    pub fn n_min_trials(self, n: usize) -> Self {
+        MedianPrunerBuilder { inner: self.inner.n_min_trials(n) }
     }
 
     /// Validates and builds.
     pub fn build(self) -> Result<MedianPruner> {
-        check_interval_and_min_trials(self.interval_steps, self.n_min_trials)?;
-        Ok(MedianPruner {
-            inner: PercentilePruner::from_parts(
-                50.0,
-                self.n_startup_trials,
-                self.n_warmup_steps,
-                self.interval_steps,
-                self.n_min_trials,
-            ),
-        })
+        Ok(MedianPruner { inner: self.inner.build()? })
     }
 }
 

@@ -107,7 +107,7 @@ impl PercentilePrunerBuilder {
     }
 }
 
-pub(super) fn check_interval_and_min_trials(interval_steps: u64, n_min_trials: usize) -> Result<()> {
+fn check_interval_and_min_trials(interval_steps: u64, n_min_trials: usize) -> Result<()> {
     if interval_steps < 1 {
         return Err(Error::InvalidConfig { what: "interval_steps", reason: "must be >= 1, got 0".into() });
     }
