@@ -151,6 +151,8 @@ pub(crate) struct TrialCache {
     pub(crate) cursor: crate::storage::Cursor,
     trials: Arc<Vec<Arc<FrozenTrial>>>,
     spaces: SearchSpaces,
+    /// How many cached trials are WAITING (enqueued, not yet claimed).
+    waiting: usize,
 }
 
 impl TrialCache {
@@ -169,6 +171,8 @@ impl TrialCache {
                 // folded into the intersection exactly once.
                 self.spaces.observe(&t);
             }
+            let was_waiting = trials.get(n).is_some_and(|old| old.state == TrialState::Waiting);
+            self.waiting = self.waiting + usize::from(t.state == TrialState::Waiting) - usize::from(was_waiting);
             match n.cmp(&trials.len()) {
                 std::cmp::Ordering::Less => trials[n] = Arc::new(t),
                 std::cmp::Ordering::Equal => trials.push(Arc::new(t)),
@@ -176,6 +180,11 @@ impl TrialCache {
             }
         }
         true
+    }
+
+    /// Whether an enqueued trial waits to be claimed.
+    pub(crate) fn has_waiting(&self) -> bool {
+        self.waiting > 0
     }
 
     /// Forgets everything (the next read starts from the beginning).

@@ -30,6 +30,17 @@ pub(crate) struct StudyCore {
 impl StudyCore {
     /// Reads what changed since the last read and returns a fresh snapshot.
     pub(crate) fn history(&self, current: Option<u64>) -> Result<History> {
+        let mut cache = self.refreshed_cache()?;
+        Ok(cache.history(self.direction, current))
+    }
+
+    /// Whether the study has an enqueued trial waiting, as of a fresh read.
+    fn has_waiting_trials(&self) -> Result<bool> {
+        Ok(self.refreshed_cache()?.has_waiting())
+    }
+
+    /// The trial cache, brought up to date with the storage.
+    fn refreshed_cache(&self) -> Result<std::sync::MutexGuard<'_, TrialCache>> {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         let (mut changed, cursor) = self.storage.trials_since(self.id, cache.cursor)?;
         cache.cursor = cursor;
@@ -42,7 +53,7 @@ impl StudyCore {
             all.sort_by_key(|t| t.number);
             cache.merge(all);
         }
-        Ok(cache.history(self.direction, current))
+        Ok(cache)
     }
 }
 
@@ -286,7 +297,14 @@ impl Study {
     /// Starts a trial: claims an enqueued one if any, else creates one. The objective
     /// suggests, reports and then gives it back with [`Study::tell`] (or a `tell_*`).
     pub fn ask(&self) -> Result<Trial> {
-        let record = match self.core.storage.claim_waiting_trial(self.core.id)? {
+        // Claiming is a write transaction; skip it unless the (incremental) read shows a
+        // waiting trial. The claim itself stays atomic: another worker may win it.
+        let claimed = if self.core.has_waiting_trials()? {
+            self.core.storage.claim_waiting_trial(self.core.id)?
+        } else {
+            None
+        };
+        let record = match claimed {
             Some(t) => t,
             None => self.core.storage.create_trial(self.core.id)?,
         };
