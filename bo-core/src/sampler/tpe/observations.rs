@@ -62,12 +62,54 @@ impl Entry {
 }
 
 /// Internal values of one parameter over the cached trials (NaN where a trial lacks it or
-/// has it with another distribution).
+/// has it with another distribution), with the trials kept sorted by value so that a split
+/// hands each group's order to the bandwidth rule without sorting per ask.
 #[derive(Debug)]
 struct Column {
     name: String,
     dist: Distribution,
     values: Vec<f64>,
+    /// Indices of the non-NaN values, ordered by (value, index).
+    sorted: Vec<u32>,
+}
+
+/// A key that orders like `f64::total_cmp`.
+pub(super) fn order_key(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 { !b } else { b | (1 << 63) }
+}
+
+impl Column {
+    fn new(name: &str, dist: &Distribution, values: Vec<f64>) -> Column {
+        let mut sorted: Vec<u32> = (0..values.len() as u32).filter(|&i| !values[i as usize].is_nan()).collect();
+        sorted.sort_unstable_by_key(|&i| (order_key(values[i as usize]), i));
+        Column { name: name.to_string(), dist: dist.clone(), values, sorted }
+    }
+
+    fn position(&self, value: f64, i: u32) -> usize {
+        let key = (order_key(value), i);
+        self.sorted.partition_point(|&j| (order_key(self.values[j as usize]), j) < key)
+    }
+
+    /// Sets the value of trial `i` (appending when `i` is the next index).
+    fn set(&mut self, i: usize, value: f64) {
+        if i == self.values.len() {
+            self.values.push(f64::NAN);
+        }
+        let old = self.values[i];
+        if old.to_bits() == value.to_bits() {
+            return;
+        }
+        if !old.is_nan() {
+            let at = self.position(old, i as u32);
+            self.sorted.remove(at);
+        }
+        self.values[i] = value;
+        if !value.is_nan() {
+            let at = self.position(value, i as u32);
+            self.sorted.insert(at, i as u32);
+        }
+    }
 }
 
 fn value_of(trial: &FrozenTrial, name: &str, dist: &Distribution) -> f64 {
@@ -77,11 +119,14 @@ fn value_of(trial: &FrozenTrial, name: &str, dist: &Distribution) -> f64 {
     }
 }
 
-/// Observations of both groups, `[dim][i]`, oldest trial first.
+/// Observations of both groups, `[dim][i]`, oldest trial first, and for each dimension the
+/// positions `i` ordered by value (`*_order[dim]`).
 #[derive(Debug, Default)]
 pub(super) struct Split {
     pub(super) below: Vec<Vec<f64>>,
     pub(super) above: Vec<Vec<f64>>,
+    pub(super) below_order: Vec<Vec<u32>>,
+    pub(super) above_order: Vec<Vec<u32>>,
 }
 
 /// Trials seen so far by one sampler, in history order, with their parameter columns.
@@ -98,6 +143,14 @@ pub(super) struct ObservationCache {
     ranked: Vec<usize>,
     /// Scratch: the group of every cached trial.
     group: Vec<u8>,
+    /// Scratch: each trial's position within its group.
+    slot: Vec<u32>,
+}
+
+fn clear_rows<T>(rows: &mut Vec<Vec<T>>, n: usize) {
+    rows.truncate(n);
+    rows.resize_with(n, Vec::new);
+    rows.iter_mut().for_each(Vec::clear);
 }
 
 impl ObservationCache {
@@ -118,14 +171,12 @@ impl ObservationCache {
             let entry = Entry::new(t, direction);
             if i < self.entries.len() {
                 self.entries[i] = entry;
-                for c in &mut self.columns {
-                    c.values[i] = value_of(t, &c.name, &c.dist);
-                }
             } else {
                 self.entries.push(entry);
-                for c in &mut self.columns {
-                    c.values.push(value_of(t, &c.name, &c.dist));
-                }
+            }
+            for c in &mut self.columns {
+                let v = value_of(t, &c.name, &c.dist);
+                c.set(i, v);
             }
         }
     }
@@ -135,7 +186,7 @@ impl ObservationCache {
             return i;
         }
         let values = self.entries.iter().map(|e| value_of(&e.trial, name, dist)).collect();
-        self.columns.push(Column { name: name.to_string(), dist: dist.clone(), values });
+        self.columns.push(Column::new(name, dist, values));
         self.columns.len() - 1
     }
 
@@ -190,23 +241,40 @@ impl ObservationCache {
                 }
             }
         }
-        for side in [&mut out.below, &mut out.above] {
-            side.truncate(cols.len());
-            side.resize_with(cols.len(), Vec::new);
-            side.iter_mut().for_each(Vec::clear);
-        }
-        for (i, &g) in group.iter().enumerate() {
-            let out = match g {
+        clear_rows(&mut out.below, cols.len());
+        clear_rows(&mut out.above, cols.len());
+        clear_rows(&mut out.below_order, cols.len());
+        clear_rows(&mut out.above_order, cols.len());
+        // Only trials holding every parameter contribute; `slot[i]` is trial i's position
+        // within its group's columns.
+        let mut slot = std::mem::take(&mut self.slot);
+        slot.clear();
+        slot.resize(n_entries, u32::MAX);
+        for (i, g) in group.iter_mut().enumerate() {
+            let out = match *g {
                 1 => &mut out.below,
                 2 => &mut out.above,
                 _ => continue,
             };
-            if cols.iter().all(|&c| !self.columns[c].values[i].is_nan()) {
-                for (o, &c) in out.iter_mut().zip(&cols) {
-                    o.push(self.columns[c].values[i]);
+            if !cols.iter().all(|&c| !self.columns[c].values[i].is_nan()) {
+                *g = 0;
+                continue;
+            }
+            slot[i] = out.first().map_or(0, Vec::len) as u32;
+            for (o, &c) in out.iter_mut().zip(&cols) {
+                o.push(self.columns[c].values[i]);
+            }
+        }
+        for (d, &c) in cols.iter().enumerate() {
+            for &i in &self.columns[c].sorted {
+                match group[i as usize] {
+                    1 => out.below_order[d].push(slot[i as usize]),
+                    2 => out.above_order[d].push(slot[i as usize]),
+                    _ => {}
                 }
             }
         }
+        self.slot = slot;
         self.group = group;
         self.ranked = ranked;
     }

@@ -96,13 +96,21 @@ impl Parzen {
     /// representation (all columns the same length, oldest trial first).
     #[cfg(test)]
     pub(super) fn new(dists: &[&Distribution], columns: &[Vec<f64>], s: &ParzenSettings) -> Parzen {
+        let orders: Vec<Vec<u32>> = columns.iter().map(|c| sorted_order(c)).collect();
         let mut p = Parzen::default();
-        p.rebuild(dists, columns, s);
+        p.rebuild(dists, columns, &orders, s);
         p
     }
 
     /// Rebuilds the estimator over new observations, reusing this one's buffers.
-    pub(super) fn rebuild(&mut self, dists: &[&Distribution], columns: &[Vec<f64>], s: &ParzenSettings) {
+    /// `orders[d]` lists the observations of dimension `d` by increasing value.
+    pub(super) fn rebuild(
+        &mut self,
+        dists: &[&Distribution],
+        columns: &[Vec<f64>],
+        orders: &[Vec<u32>],
+        s: &ParzenSettings,
+    ) {
         let n = columns.first().map_or(0, Vec::len);
         let weights = &mut self.weights;
         default_weights_into(n, weights);
@@ -114,8 +122,8 @@ impl Parzen {
         let n_kernels = n + 1;
         self.dims.truncate(dists.len());
         self.dims.resize_with(dists.len(), Dim::default);
-        for (dim, (d, obs)) in self.dims.iter_mut().zip(dists.iter().zip(columns)) {
-            dim.rebuild(d, obs, s);
+        for ((dim, d), (obs, order)) in self.dims.iter_mut().zip(dists).zip(columns.iter().zip(orders)) {
+            dim.rebuild(d, obs, order, s);
         }
         let dims = &self.dims;
 
@@ -291,7 +299,7 @@ impl Default for Kind {
 
 impl Dim {
     /// Rebuilds this dimension over new observations, reusing its buffers.
-    fn rebuild(&mut self, d: &Distribution, obs: &[f64], s: &ParzenSettings) {
+    fn rebuild(&mut self, d: &Distribution, obs: &[f64], order: &[u32], s: &ParzenSettings) {
         let mut observed = match std::mem::take(&mut self.kind) {
             Kind::Categorical { observed, .. } => observed,
             _ => Vec::new(),
@@ -345,7 +353,7 @@ impl Dim {
         let range = high - low;
         // Optuna 5.0 uses the neighbour rule in every mode (its multivariate Scott rule is gone).
         let sigmas = &mut self.sigmas;
-        *sigmas = univariate_sigmas(mus, low, high, s.consider_endpoints);
+        *sigmas = univariate_sigmas(mus, order, low, high, s.consider_endpoints);
         let max_sigma = range;
         let min_sigma = if s.consider_magic_clip { range / (100.0f64).min(1.0 + (obs.len() + 1) as f64) } else { EPS };
         for sg in sigmas.iter_mut() {
@@ -455,22 +463,15 @@ impl Dim {
 /// Optuna 5.0's bandwidths: the larger gap to a sorted neighbour (the range's ends counted
 /// as neighbours, the prior's centre not), the outermost observations using their inner gap
 /// unless `consider_endpoints`.
-fn univariate_sigmas(mus: &[f64], low: f64, high: f64, consider_endpoints: bool) -> Vec<f64> {
+fn univariate_sigmas(mus: &[f64], order: &[u32], low: f64, high: f64, consider_endpoints: bool) -> Vec<f64> {
     let n = mus.len();
-    // (order key, index) integer pairs sort contiguously and branch-free; the key orders
-    // like `f64::total_cmp`, ties by index as a stable sort would.
-    let key = |x: f64| {
-        let b = x.to_bits();
-        if b >> 63 == 1 { !b } else { b | (1 << 63) }
-    };
-    let mut sorted: Vec<(u64, u32)> = mus.iter().enumerate().map(|(i, &m)| (key(m), i as u32)).collect();
-    sorted.sort_unstable();
+    debug_assert_eq!(order.len(), n);
     let at = |i: usize| -> f64 {
         // Position i in [low, sorted mus..., high].
         if i == 0 {
             low
         } else if i <= n {
-            mus[sorted[i - 1].1 as usize]
+            mus[order[i - 1] as usize]
         } else {
             high
         }
@@ -486,9 +487,18 @@ fn univariate_sigmas(mus: &[f64], low: f64, high: f64, consider_endpoints: bool)
                 sigma = at(n) - at(n - 1);
             }
         }
-        sigmas[sorted[pos].1 as usize] = sigma;
+        sigmas[order[pos] as usize] = sigma;
     }
     sigmas
+}
+
+/// Positions of `values` by increasing value, ties by position (what the observation cache
+/// keeps incrementally).
+#[cfg(test)]
+fn sorted_order(values: &[f64]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..values.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| (super::observations::order_key(values[i as usize]), i));
+    order
 }
 
 #[cfg(test)]
@@ -515,7 +525,8 @@ mod tests {
     #[test]
     fn univariate_sigmas_follow_the_neighbour_rule() {
         // Observations 0.1, 0.3, 0.9 on [0, 1] (Optuna 5.0: the prior is not a neighbour).
-        let s = univariate_sigmas(&[0.9, 0.1, 0.3], 0.0, 1.0, false);
+        let mus = [0.9, 0.1, 0.3];
+        let s = univariate_sigmas(&mus, &sorted_order(&mus), 0.0, 1.0, false);
         // sorted: 0 | 0.1 0.3 0.9 | 1; 0.1 (the first) takes its inner gap 0.2, 0.3 max(0.2, 0.6),
         // 0.9 (the last) its inner gap 0.6.
         let want = [0.6, 0.2, 0.6];

@@ -221,8 +221,8 @@ impl TpeSampler {
         }
         let dists: Vec<&Distribution> = space.iter().map(|(_, d)| *d).collect();
         let Scratch { split, below, above } = &mut scratch;
-        below.rebuild(&dists, &split.below, &self.settings);
-        above.rebuild(&dists, &split.above, &self.settings);
+        below.rebuild(&dists, &split.below, &split.below_order, &self.settings);
+        above.rebuild(&dists, &split.above, &split.above_order, &self.settings);
         let candidates = below.sample(rng, self.n_ei_candidates);
         let mut log_l = vec![0.0; self.n_ei_candidates];
         let mut log_g = vec![0.0; self.n_ei_candidates];
