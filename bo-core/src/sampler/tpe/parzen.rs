@@ -2,7 +2,7 @@
 //! numbers, discretized ones for ints and stepped floats, smoothed one-hots for categoricals),
 //! one kernel per observation plus a prior kernel, as in Optuna's `_ParzenEstimator`.
 
-use crate::math::{LN_SQRT_2PI, UpperTailTable, exp_fast, log_gauss_mass, truncnorm_ppf};
+use crate::math::{LN_SQRT_2PI, UpperTailTable, exp_fast, log_gauss_mass, ndtri, truncnorm_ppf};
 use crate::rng::TrialRng;
 use crate::space::Distribution;
 
@@ -42,6 +42,9 @@ struct Dim {
     /// `scaled_mus[k] = mus[k] * half_inv[k]`, `half_inv[k] = inv_sigmas[k] / sqrt 2`.
     scaled_mus: Vec<f32>,
     half_inv: Vec<f32>,
+    /// Per kernel `(Phi(a), 1 - Phi(b))` of its truncation bounds in standard units, when
+    /// `a <= 0 <= b` (NaN otherwise): sampling reuses them instead of evaluating the CDF.
+    tails: Vec<(f64, f64)>,
     /// `low`, `high` of the distribution (value space), for clamping samples.
     dlow: f64,
     dhigh: f64,
@@ -125,7 +128,6 @@ impl Parzen {
         for ((dim, d), (obs, order)) in self.dims.iter_mut().zip(dists).zip(columns.iter().zip(orders)) {
             dim.rebuild(d, obs, order, s);
         }
-        let dims = &self.dims;
 
         // ln normalizer of kernel k: sum over numeric dims of ln(mass) (+ ln(sigma sqrt(2 pi))
         // for continuous ones), as one running product per kernel and one ln at the end.
@@ -137,17 +139,26 @@ impl Parzen {
         let folded = &mut self.folded;
         folded.clear();
         folded.resize(n_kernels, 0.0);
-        for dim in dims {
+        for dim in self.dims.iter_mut() {
             let continuous = matches!(dim.kind, Kind::Continuous { .. });
             if matches!(dim.kind, Kind::Categorical { .. }) {
                 continue;
             }
             n_cont += continuous as usize;
+            dim.tails.clear();
             for k in 0..n_kernels {
                 let (mu, inv) = (dim.mus[k], dim.inv_sigmas[k]);
                 let a = (dim.low - mu) * inv;
                 let b = (dim.high - mu) * inv;
-                let mut f = if a <= 0.0 && b >= 0.0 { table.central_mass(a, b) } else { log_gauss_mass(a, b).exp() };
+                let mut f = if a <= 0.0 && b >= 0.0 {
+                    // Phi(a) and 1 - Phi(b), kept for sampling from this kernel.
+                    let tails = (table.upper_tail(-a), table.upper_tail(b));
+                    dim.tails.push(tails);
+                    1.0 - (tails.0 + tails.1)
+                } else {
+                    dim.tails.push((f64::NAN, f64::NAN));
+                    log_gauss_mass(a, b).exp()
+                };
                 if continuous {
                     f *= dim.sigmas[k];
                 }
@@ -411,7 +422,15 @@ impl Dim {
         let (mu, sigma) = (self.mus[k], self.sigmas[k]);
         let a = (self.low - mu) / sigma;
         let b = (self.high - mu) / sigma;
-        (mu + sigma * truncnorm_ppf(u, a, b)).clamp(self.low, self.high)
+        let z = match self.tails.get(k) {
+            Some(&(pa, tail_b)) if !pa.is_nan() && a < b => {
+                let pb = 1.0 - tail_b;
+                let z = ndtri(pa + u * (pb - pa));
+                if z.is_nan() { a } else { z.clamp(a, b) }
+            }
+            _ => truncnorm_ppf(u, a, b),
+        };
+        (mu + sigma * z).clamp(self.low, self.high)
     }
 
     /// A value in kernel space (log for log ranges).
