@@ -50,6 +50,8 @@ pub use pruner::{
     ThresholdPruner,
 };
 pub use rng::TrialRng;
+#[cfg(feature = "gp")]
+pub use sampler::{GpSampler, GpSamplerBuilder};
 pub use sampler::{GridSampler, QmcSampler, RandomSampler, Sampler, TpeSampler, TpeSamplerBuilder};
 pub use space::{Categorical, Choice, Distribution, Distributions, Float, Int, ParamValue, Params};
 pub use storage::{Cursor, InMemoryStorage, Storage, StudyRecord, open_storage};

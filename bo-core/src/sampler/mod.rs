@@ -10,12 +10,16 @@ use crate::history::History;
 use crate::rng::TrialRng;
 use crate::space::{Distribution, Distributions, ParamValue, Params};
 
+#[cfg(feature = "gp")]
+mod gp;
 mod grid;
 mod qmc;
 mod random;
 mod sobol;
 mod tpe;
 
+#[cfg(feature = "gp")]
+pub use gp::{Acquisition, GpSampler, GpSamplerBuilder, InitialDesign, PendingStrategy, Surrogate, SurrogateCurve};
 pub use grid::{GridSampler, GridSamplerBuilder};
 pub use qmc::{QmcSampler, QmcSamplerBuilder};
 pub use random::RandomSampler;

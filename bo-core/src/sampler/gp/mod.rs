@@ -1,0 +1,13 @@
+//! Gaussian-process Bayesian optimization (see [`GpSampler`]).
+
+// Dense numerical loops index several arrays at once.
+#![allow(clippy::needless_range_loop)]
+
+mod acquisition;
+mod lbfgs;
+mod model;
+mod optimize;
+mod sampler;
+
+pub use acquisition::Acquisition;
+pub use sampler::{GpSampler, GpSamplerBuilder, InitialDesign, PendingStrategy, Surrogate, SurrogateCurve};
