@@ -2,7 +2,8 @@
 //! `*_options`), mapped to bo-core types. The one place to add a sampler or pruner.
 
 use anyhow::{Result, bail};
-use bo_core::{HyperbandPruner, MedianPruner, NopPruner, Pruner, QmcSampler, RandomSampler, Sampler, SuccessiveHalvingPruner, TpeSampler};
+use bo_core::sampler::{Acquisition, InitialDesign};
+use bo_core::{GpSampler, HyperbandPruner, MedianPruner, NopPruner, Pruner, QmcSampler, RandomSampler, Sampler, SuccessiveHalvingPruner, TpeSampler};
 use serde_json::Value;
 
 /// The sampler the harness calls `name`, configured from `options` (a JSON object of
@@ -11,13 +12,18 @@ use serde_json::Value;
 ///
 /// The harness's names and their Optuna meaning: `random` (`RandomSampler`), `tpe`
 /// (multivariate TPE, Optuna 5's default), `tpe-indep` (univariate TPE), `qmc` (scrambled
-/// Sobol). The study's seed drives every other draw (samplers own no random state).
+/// Sobol), `gp` (Gaussian process, LogEI; options `acquisition` = logei|ei|pi|ucb|max_variance,
+/// `beta`, `initial_design` = sobol|lhs|corners, `n_startup_trials`, `deterministic_objective`,
+/// `n_preliminary_samples`, `n_local_search`). The study's seed drives every other draw
+/// (samplers own no random state).
 /// Errors: an unsupported name, or an option the sampler does not take.
 ///
 /// ```
 /// assert!(bo_cli::make_sampler("random", &serde_json::json!({}), 0).is_ok());
 /// assert!(bo_cli::make_sampler("random", &serde_json::json!({"n_startup_trials": 3}), 0).is_err());
 /// assert!(bo_cli::make_sampler("tpe", &serde_json::json!({"n_startup_trials": 3}), 0).is_ok());
+/// assert!(bo_cli::make_sampler("gp", &serde_json::json!({"acquisition": "ucb", "beta": 3.0}), 0).is_ok());
+/// assert!(bo_cli::make_sampler("gp", &serde_json::json!({"acquisition": "thompson"}), 0).is_err());
 /// assert!(bo_cli::make_sampler("simulated-annealing", &serde_json::Value::Null, 0).is_err());
 /// ```
 pub fn make_sampler(name: &str, options: &Value, seed: u64) -> Result<Box<dyn Sampler>> {
@@ -53,7 +59,42 @@ pub fn make_sampler(name: &str, options: &Value, seed: u64) -> Result<Box<dyn Sa
             let scramble = options.bool("scramble")?.unwrap_or(true);
             Box::new(QmcSampler::builder().seed(seed).scramble(scramble).build()?)
         }
-        _ => bail!("unsupported sampler `{name}` (this build supports: random, qmc, tpe, tpe-indep)"),
+        "gp" => {
+            let mut b = GpSampler::builder().seed(seed);
+            if let Some(n) = options.u64("n_startup_trials")? {
+                b = b.n_startup_trials(n);
+            }
+            if let Some(yes) = options.bool("deterministic_objective")? {
+                b = b.deterministic_objective(yes);
+            }
+            if let Some(n) = options.u64("n_preliminary_samples")? {
+                b = b.n_preliminary_samples(n as usize);
+            }
+            if let Some(n) = options.u64("n_local_search")? {
+                b = b.n_local_search(n as usize);
+            }
+            if let Some(a) = options.str("acquisition")? {
+                let beta = options.f64("beta")?.unwrap_or(2.0);
+                b = b.acquisition(match a.as_str() {
+                    "logei" => Acquisition::LogEi,
+                    "ei" => Acquisition::Ei,
+                    "pi" => Acquisition::Pi,
+                    "ucb" => Acquisition::Ucb { beta },
+                    "max_variance" => Acquisition::MaxVariance,
+                    other => bail!("unknown acquisition `{other}` (logei, ei, pi, ucb, max_variance)"),
+                });
+            }
+            if let Some(d) = options.str("initial_design")? {
+                b = b.initial_design(match d.as_str() {
+                    "sobol" => InitialDesign::Sobol,
+                    "lhs" => InitialDesign::LatinHypercube,
+                    "corners" => InitialDesign::Corners,
+                    other => bail!("unknown initial design `{other}` (sobol, lhs, corners)"),
+                });
+            }
+            Box::new(b.build()?)
+        }
+        _ => bail!("unsupported sampler `{name}` (this build supports: random, qmc, tpe, tpe-indep, gp)"),
     };
     options.finish()?;
     Ok(sampler)
@@ -163,6 +204,14 @@ impl<'a> Opts<'a> {
                 Some(n) => Ok(Some(n)),
                 None => bail!("option `{key}` of `{}` must be a number, got {v}", self.name),
             },
+        }
+    }
+
+    fn str(&mut self, key: &str) -> Result<Option<String>> {
+        match self.map.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(v) => bail!("option `{key}` of `{}` must be a string, got {v}", self.name),
         }
     }
 
