@@ -10,12 +10,14 @@ use crate::history::History;
 use crate::rng::TrialRng;
 use crate::space::{Distribution, Distributions, ParamValue, Params};
 
+mod cmaes;
 mod grid;
 mod qmc;
 mod random;
 mod sobol;
 mod tpe;
 
+pub use cmaes::{CmaEsSampler, CmaEsSamplerBuilder, RestartStrategy};
 pub use grid::{GridSampler, GridSamplerBuilder};
 pub use qmc::{QmcSampler, QmcSamplerBuilder};
 pub use random::RandomSampler;
