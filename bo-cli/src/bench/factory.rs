@@ -2,7 +2,10 @@
 //! `*_options`), mapped to bo-core types. The one place to add a sampler or pruner.
 
 use anyhow::{Result, bail};
-use bo_core::{HyperbandPruner, MedianPruner, NopPruner, Pruner, QmcSampler, RandomSampler, Sampler, SuccessiveHalvingPruner, TpeSampler};
+use bo_core::{
+    CmaEsSampler, HyperbandPruner, MedianPruner, NopPruner, Pruner, QmcSampler, RandomSampler, RestartStrategy, Sampler,
+    SuccessiveHalvingPruner, TpeSampler,
+};
 use serde_json::Value;
 
 /// The sampler the harness calls `name`, configured from `options` (a JSON object of
@@ -11,13 +14,17 @@ use serde_json::Value;
 ///
 /// The harness's names and their Optuna meaning: `random` (`RandomSampler`), `tpe`
 /// (multivariate TPE, Optuna 5's default), `tpe-indep` (univariate TPE), `qmc` (scrambled
-/// Sobol). The study's seed drives every other draw (samplers own no random state).
+/// Sobol), `cmaes` (`CmaEsSampler`; options `sigma0`, `popsize`, `n_startup_trials`,
+/// `restart_strategy` = `"ipop"` (or `restart`), `inc_popsize`, `consider_pruned_trials`).
+/// The study's seed drives every other draw (samplers own no random state).
 /// Errors: an unsupported name, or an option the sampler does not take.
 ///
 /// ```
 /// assert!(bo_cli::make_sampler("random", &serde_json::json!({}), 0).is_ok());
 /// assert!(bo_cli::make_sampler("random", &serde_json::json!({"n_startup_trials": 3}), 0).is_err());
 /// assert!(bo_cli::make_sampler("tpe", &serde_json::json!({"n_startup_trials": 3}), 0).is_ok());
+/// assert!(bo_cli::make_sampler("cmaes", &serde_json::json!({"restart_strategy": "ipop", "popsize": 8}), 0).is_ok());
+/// assert!(bo_cli::make_sampler("cmaes", &serde_json::json!({"restart_strategy": "bipop"}), 0).is_err());
 /// assert!(bo_cli::make_sampler("simulated-annealing", &serde_json::Value::Null, 0).is_err());
 /// ```
 pub fn make_sampler(name: &str, options: &Value, seed: u64) -> Result<Box<dyn Sampler>> {
@@ -53,7 +60,36 @@ pub fn make_sampler(name: &str, options: &Value, seed: u64) -> Result<Box<dyn Sa
             let scramble = options.bool("scramble")?.unwrap_or(true);
             Box::new(QmcSampler::builder().seed(seed).scramble(scramble).build()?)
         }
-        _ => bail!("unsupported sampler `{name}` (this build supports: random, qmc, tpe, tpe-indep)"),
+        "cmaes" => {
+            let mut b = CmaEsSampler::builder();
+            if let Some(x) = options.f64("sigma0")? {
+                b = b.sigma0(x);
+            }
+            if let Some(n) = options.u64("popsize")? {
+                b = b.popsize(usize::try_from(n).unwrap_or(usize::MAX));
+            }
+            if let Some(n) = options.u64("n_startup_trials")? {
+                b = b.n_startup_trials(n);
+            }
+            let strategy = match (options.string("restart_strategy")?, options.string("restart")?) {
+                (Some(_), Some(_)) => bail!("`cmaes` takes `restart_strategy` or its alias `restart`, not both"),
+                (Some(s), None) | (None, Some(s)) => Some(s),
+                (None, None) => None,
+            };
+            match strategy.as_deref() {
+                None | Some("none") => {}
+                Some("ipop") => b = b.restart_strategy(RestartStrategy::Ipop),
+                Some(other) => bail!("unsupported restart strategy `{other}` of `cmaes` (supported: ipop, none)"),
+            }
+            if let Some(n) = options.u64("inc_popsize")? {
+                b = b.inc_popsize(usize::try_from(n).unwrap_or(usize::MAX));
+            }
+            if let Some(yes) = options.bool("consider_pruned_trials")? {
+                b = b.consider_pruned_trials(yes);
+            }
+            Box::new(b.build()?)
+        }
+        _ => bail!("unsupported sampler `{name}` (this build supports: random, qmc, tpe, tpe-indep, cmaes)"),
     };
     options.finish()?;
     Ok(sampler)
@@ -171,6 +207,14 @@ impl<'a> Opts<'a> {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(b)),
             Some(v) => bail!("option `{key}` of `{}` must be true or false, got {v}", self.name),
+        }
+    }
+
+    fn string(&mut self, key: &str) -> Result<Option<String>> {
+        match self.map.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(v) => bail!("option `{key}` of `{}` must be a string, got {v}", self.name),
         }
     }
 
