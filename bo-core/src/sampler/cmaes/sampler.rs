@@ -47,7 +47,9 @@ pub enum RestartStrategy {
 /// candidate from its own generator ([`TrialRng`], derived from the study's seed and the
 /// trial number), like Optuna reseeding the `cmaes` optimizer per trial. With several
 /// workers, a trial that finishes after later-numbered ones is folded into its place by
-/// number (the replay rewinds to the generation before it).
+/// number (the replay rewinds to the generation before it), and a trial sampled from an
+/// older generation, or independently before the startup was known to be over, counts in
+/// the generation its number falls in (Optuna would drop the former).
 ///
 /// References: Hansen, "The CMA Evolution Strategy: A Tutorial" (arXiv:1604.00772, 2016);
 /// Auger & Hansen, "A Restart CMA Evolution Strategy With Increasing Population Size"
