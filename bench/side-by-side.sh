@@ -4,6 +4,7 @@
 #
 #   bench/side-by-side.sh [regret|overhead|prune|all]    (default: all)
 #
+# Samplers: SAMPLERS="tpe cmaes" (default tpe); PROBLEMS, SEEDS, TRIALS likewise.
 # Needs: python3 with optuna==5.0.0 numpy scipy cmaes rustuna
 #   (pip install optuna==5.0.0 cmaes scipy rustuna). Rustuna, the Optuna team's Rust TPE, runs
 #   through the same JSON-lines harness (bench/rustuna_jsonl.py) for the overhead and regret runs.
@@ -27,14 +28,19 @@ RUSTUNA="python3 $ROOT/bench/rustuna_jsonl.py"
 PY="python3 $BENCH/optuna_baseline.py"
 cd "$BENCH"
 
+# Rustuna has TPE and random search only; other samplers run for Optuna and bo alone.
+rustuna_has() { case "$1" in tpe|tpe-indep|random) return 0 ;; *) return 1 ;; esac; }
+
 regret() {
   for s in $SAMPLERS; do
     $PY regret --sampler "$s" --problem "$PROBLEMS" --trials "$TRIALS" --seeds "$SEEDS" \
       --out "$OUT/optuna/regret_{sampler}_{problem}.json"
     $PY regret --optimizer jsonl --cmd "$BO" --label bo --sampler "$s" --problem "$PROBLEMS" \
       --trials "$TRIALS" --seeds "$SEEDS" --out "$OUT/bo/regret_{sampler}_{problem}.json"
-    $PY regret --optimizer jsonl --cmd "$RUSTUNA" --label rustuna --sampler "$s" --problem "$PROBLEMS" \
-      --trials "$TRIALS" --seeds "$SEEDS" --out "$OUT/rustuna/regret_{sampler}_{problem}.json"
+    if rustuna_has "$s"; then
+      $PY regret --optimizer jsonl --cmd "$RUSTUNA" --label rustuna --sampler "$s" --problem "$PROBLEMS" \
+        --trials "$TRIALS" --seeds "$SEEDS" --out "$OUT/rustuna/regret_{sampler}_{problem}.json"
+    fi
   done
 }
 
@@ -44,8 +50,10 @@ overhead() {
       --out "$OUT/optuna/overhead_{sampler}_d{dims}_n1000.json"
     taskset -c 0 $PY overhead --optimizer jsonl --cmd "$BO" --label bo --sampler "$s" --dims 10 \
       --trials 1000 --seeds 3 --out "$OUT/bo/overhead_{sampler}_d{dims}_n1000.json"
-    taskset -c 0 $PY overhead --optimizer jsonl --cmd "$RUSTUNA" --label rustuna --sampler "$s" --dims 10 \
-      --trials 1000 --seeds 3 --out "$OUT/rustuna/overhead_{sampler}_d{dims}_n1000.json"
+    if rustuna_has "$s"; then
+      taskset -c 0 $PY overhead --optimizer jsonl --cmd "$RUSTUNA" --label rustuna --sampler "$s" --dims 10 \
+        --trials 1000 --seeds 3 --out "$OUT/rustuna/overhead_{sampler}_d{dims}_n1000.json"
+    fi
   done
 }
 

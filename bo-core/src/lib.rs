@@ -1,8 +1,8 @@
 //! Bayesian hyperparameter optimization inside Rust training code.
 //!
 //! Ask a [`Trial`] for hyperparameters, report a metric each epoch or fold, stop hopeless
-//! trials early ([`Pruner`]s), and let a model of the objective ([`Sampler`]s: TPE, random,
-//! grid, Sobol) pick the next configuration. Studies live in a [`Storage`]: in memory, or a
+//! trials early ([`Pruner`]s), and let a model of the objective ([`Sampler`]s: TPE, CMA-ES,
+//! random, grid, Sobol) pick the next configuration. Studies live in a [`Storage`]: in memory, or a
 //! SQLite file shared by several processes.
 //!
 //! ```
@@ -26,7 +26,8 @@
 //!
 //! References: Bergstra et al., "Algorithms for Hyper-Parameter Optimization" (NeurIPS 2011);
 //! Watanabe, "Tree-Structured Parzen Estimator: Understanding Its Algorithm Components"
-//! (2023); Akiba et al., "Optuna" (KDD 2019); Li et al., "Hyperband" (JMLR 2018).
+//! (2023); Akiba et al., "Optuna" (KDD 2019); Li et al., "Hyperband" (JMLR 2018); Hansen,
+//! "The CMA Evolution Strategy: A Tutorial" (2016).
 
 mod error;
 mod history;
@@ -52,7 +53,10 @@ pub use pruner::{
 pub use rng::TrialRng;
 #[cfg(feature = "gp")]
 pub use sampler::{GpSampler, GpSamplerBuilder};
-pub use sampler::{GridSampler, QmcSampler, RandomSampler, Sampler, TpeSampler, TpeSamplerBuilder};
+pub use sampler::{
+    CmaEsSampler, CmaEsSamplerBuilder, GridSampler, QmcSampler, RandomSampler, RestartStrategy, Sampler, TpeSampler,
+    TpeSamplerBuilder,
+};
 pub use space::{Categorical, Choice, Distribution, Distributions, Float, Int, ParamValue, Params};
 pub use storage::{Cursor, InMemoryStorage, Storage, StudyRecord, open_storage};
 pub use study::{Callback, Optimize, Study, StudyBuilder};

@@ -413,6 +413,10 @@ mod tests {
         super::sampler_suite(|| Box::new(crate::TpeSampler::default()));
         super::sampler_suite(|| Box::new(crate::TpeSampler::builder().multivariate(false).constant_liar(true).build().unwrap()));
         super::sampler_suite(|| Box::new(crate::QmcSampler::builder().seed(3).build().unwrap()));
+        super::sampler_suite(|| Box::new(crate::CmaEsSampler::default()));
+        super::sampler_suite(|| {
+            Box::new(crate::CmaEsSampler::builder().popsize(4).restart_strategy(crate::RestartStrategy::Ipop).build().unwrap())
+        });
     }
 
     #[test]

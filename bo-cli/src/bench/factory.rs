@@ -3,7 +3,10 @@
 
 use anyhow::{Result, bail};
 use bo_core::sampler::{Acquisition, InitialDesign};
-use bo_core::{GpSampler, HyperbandPruner, MedianPruner, NopPruner, Pruner, QmcSampler, RandomSampler, Sampler, SuccessiveHalvingPruner, TpeSampler};
+use bo_core::{
+    CmaEsSampler, GpSampler, HyperbandPruner, MedianPruner, NopPruner, Pruner, QmcSampler, RandomSampler, RestartStrategy,
+    Sampler, SuccessiveHalvingPruner, TpeSampler,
+};
 use serde_json::Value;
 
 /// The sampler the harness calls `name`, configured from `options` (a JSON object of
@@ -14,8 +17,10 @@ use serde_json::Value;
 /// (multivariate TPE, Optuna 5's default), `tpe-indep` (univariate TPE), `qmc` (scrambled
 /// Sobol), `gp` (Gaussian process, LogEI; options `acquisition` = logei|ei|pi|ucb|max_variance,
 /// `beta`, `initial_design` = sobol|lhs|corners, `n_startup_trials`, `deterministic_objective`,
-/// `n_preliminary_samples`, `n_local_search`). The study's seed drives every other draw
-/// (samplers own no random state).
+/// `n_preliminary_samples`, `n_local_search`), `cmaes` (`CmaEsSampler`; options `sigma0`,
+/// `popsize`, `n_startup_trials`, `restart_strategy` = `"ipop"` (or `restart`), `inc_popsize`,
+/// `consider_pruned_trials`). The study's seed drives every other draw (samplers own no random
+/// state).
 /// Errors: an unsupported name, or an option the sampler does not take.
 ///
 /// ```
@@ -24,6 +29,8 @@ use serde_json::Value;
 /// assert!(bo_cli::make_sampler("tpe", &serde_json::json!({"n_startup_trials": 3}), 0).is_ok());
 /// assert!(bo_cli::make_sampler("gp", &serde_json::json!({"acquisition": "ucb", "beta": 3.0}), 0).is_ok());
 /// assert!(bo_cli::make_sampler("gp", &serde_json::json!({"acquisition": "thompson"}), 0).is_err());
+/// assert!(bo_cli::make_sampler("cmaes", &serde_json::json!({"restart_strategy": "ipop", "popsize": 8}), 0).is_ok());
+/// assert!(bo_cli::make_sampler("cmaes", &serde_json::json!({"restart_strategy": "bipop"}), 0).is_err());
 /// assert!(bo_cli::make_sampler("simulated-annealing", &serde_json::Value::Null, 0).is_err());
 /// ```
 pub fn make_sampler(name: &str, options: &Value, seed: u64) -> Result<Box<dyn Sampler>> {
@@ -73,7 +80,7 @@ pub fn make_sampler(name: &str, options: &Value, seed: u64) -> Result<Box<dyn Sa
             if let Some(n) = options.u64("n_local_search")? {
                 b = b.n_local_search(n as usize);
             }
-            if let Some(a) = options.str("acquisition")? {
+            if let Some(a) = options.string("acquisition")? {
                 let beta = options.f64("beta")?.unwrap_or(2.0);
                 b = b.acquisition(match a.as_str() {
                     "logei" => Acquisition::LogEi,
@@ -84,7 +91,7 @@ pub fn make_sampler(name: &str, options: &Value, seed: u64) -> Result<Box<dyn Sa
                     other => bail!("unknown acquisition `{other}` (logei, ei, pi, ucb, max_variance)"),
                 });
             }
-            if let Some(d) = options.str("initial_design")? {
+            if let Some(d) = options.string("initial_design")? {
                 b = b.initial_design(match d.as_str() {
                     "sobol" => InitialDesign::Sobol,
                     "lhs" => InitialDesign::LatinHypercube,
@@ -94,7 +101,36 @@ pub fn make_sampler(name: &str, options: &Value, seed: u64) -> Result<Box<dyn Sa
             }
             Box::new(b.build()?)
         }
-        _ => bail!("unsupported sampler `{name}` (this build supports: random, qmc, tpe, tpe-indep, gp)"),
+        "cmaes" => {
+            let mut b = CmaEsSampler::builder();
+            if let Some(x) = options.f64("sigma0")? {
+                b = b.sigma0(x);
+            }
+            if let Some(n) = options.u64("popsize")? {
+                b = b.popsize(usize::try_from(n).unwrap_or(usize::MAX));
+            }
+            if let Some(n) = options.u64("n_startup_trials")? {
+                b = b.n_startup_trials(n);
+            }
+            let strategy = match (options.string("restart_strategy")?, options.string("restart")?) {
+                (Some(_), Some(_)) => bail!("`cmaes` takes `restart_strategy` or its alias `restart`, not both"),
+                (Some(s), None) | (None, Some(s)) => Some(s),
+                (None, None) => None,
+            };
+            match strategy.as_deref() {
+                None | Some("none") => {}
+                Some("ipop") => b = b.restart_strategy(RestartStrategy::Ipop),
+                Some(other) => bail!("unsupported restart strategy `{other}` of `cmaes` (supported: ipop, none)"),
+            }
+            if let Some(n) = options.u64("inc_popsize")? {
+                b = b.inc_popsize(usize::try_from(n).unwrap_or(usize::MAX));
+            }
+            if let Some(yes) = options.bool("consider_pruned_trials")? {
+                b = b.consider_pruned_trials(yes);
+            }
+            Box::new(b.build()?)
+        }
+        _ => bail!("unsupported sampler `{name}` (this build supports: random, qmc, tpe, tpe-indep, gp, cmaes)"),
     };
     options.finish()?;
     Ok(sampler)
@@ -207,19 +243,19 @@ impl<'a> Opts<'a> {
         }
     }
 
-    fn str(&mut self, key: &str) -> Result<Option<String>> {
-        match self.map.remove(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(v) => bail!("option `{key}` of `{}` must be a string, got {v}", self.name),
-        }
-    }
-
     fn bool(&mut self, key: &str) -> Result<Option<bool>> {
         match self.map.remove(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(b)),
             Some(v) => bail!("option `{key}` of `{}` must be true or false, got {v}", self.name),
+        }
+    }
+
+    fn string(&mut self, key: &str) -> Result<Option<String>> {
+        match self.map.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(v) => bail!("option `{key}` of `{}` must be a string, got {v}", self.name),
         }
     }
 

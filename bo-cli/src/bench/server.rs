@@ -288,6 +288,32 @@ mod tests {
     }
 
     #[test]
+    fn a_cmaes_session_proposes_typed_params_in_bounds() {
+        let mut server = BenchServer::new();
+        let init = init(4).replace(r#""sampler":"random","sampler_options":{}"#, r#""sampler":"cmaes","sampler_options":{"popsize":6,"restart_strategy":"ipop"}"#);
+        assert_eq!(send(&mut server, &init)["ok"], true, "{init}");
+        let mut late = Vec::new();
+        for i in 0..60 {
+            let r = send(&mut server, r#"{"op":"ask"}"#);
+            let p = &r["params"];
+            let lr = p["lr"].as_f64().unwrap();
+            let layers = p["layers"].as_i64().unwrap();
+            assert!((1e-5..=1.0).contains(&lr) && (1..=8).contains(&layers), "{p}");
+            assert!(p["width"].is_i64() && (16..=1024).contains(&p["width"].as_i64().unwrap()), "{p}");
+            assert!(["sgd", "momentum", "adam"].contains(&p["optimizer"].as_str().unwrap()));
+            let value = (lr.log10() + 3.0).powi(2) + (layers as f64 - 4.0).powi(2);
+            if i >= 40 {
+                late.push(value);
+            }
+            let tell = format!(r#"{{"op":"tell","trial_id":{},"value":{value}}}"#, r["trial_id"]);
+            assert_eq!(send(&mut server, &tell)["ok"], true);
+        }
+        // CMA-ES has moved towards lr = 1e-3, layers = 4 (random search: mean value ~ 6).
+        let mean = late.iter().sum::<f64>() / late.len() as f64;
+        assert!(mean < 1.0, "{late:?}");
+    }
+
+    #[test]
     fn the_same_seed_gives_the_same_params_and_another_seed_others() {
         let params = |seed| {
             let init = init(seed);

@@ -10,6 +10,7 @@ use crate::history::History;
 use crate::rng::TrialRng;
 use crate::space::{Distribution, Distributions, ParamValue, Params};
 
+mod cmaes;
 #[cfg(feature = "gp")]
 mod gp;
 mod grid;
@@ -18,6 +19,7 @@ mod random;
 mod sobol;
 mod tpe;
 
+pub use cmaes::{CmaEsSampler, CmaEsSamplerBuilder, RestartStrategy};
 #[cfg(feature = "gp")]
 pub use gp::{Acquisition, GpSampler, GpSamplerBuilder, InitialDesign, PendingStrategy, Surrogate, SurrogateCurve};
 pub use grid::{GridSampler, GridSamplerBuilder};
