@@ -8,7 +8,7 @@ use crate::history::History;
 use crate::trial_record::Direction;
 
 /// Grid cells per numeric axis.
-const GRID: usize = 48;
+const GRID: usize = 40;
 
 /// One completed trial on the contour plot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,8 +26,10 @@ pub struct ContourPoint {
 /// Data of the contour plot: a grid of interpolated objective values plus the trials.
 ///
 /// Cell `(i, j)` spans `x_edges[i]..x_edges[i + 1]` and `y_edges[j]..y_edges[j + 1]` and
-/// holds `z[j][i]`: the objective interpolated at the cell centre by inverse-distance
-/// weighting (power 2, in the axes' unit scaling, log axes in log space) of the trials.
+/// holds `z[j][i]`: the objective at the cell centre smoothed from the trials with a
+/// Gaussian kernel (Nadaraya–Watson; distances in the axes' unit scaling, log axes in log
+/// space; bandwidth `max(0.05, 0.5 / sqrt(n))` for `n` trials). On a categorical axis only
+/// the trials with the cell's choice count; `None` where no trial has it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContourPlot {
     /// Direction of the study.
@@ -40,8 +42,8 @@ pub struct ContourPlot {
     pub x_edges: Vec<f64>,
     /// Cell boundaries along y (`ny + 1`, ascending).
     pub y_edges: Vec<f64>,
-    /// Interpolated values, `ny` rows of `nx`.
-    pub z: Vec<Vec<f64>>,
+    /// Smoothed values, `ny` rows of `nx` (`None`: no trial with that choice).
+    pub z: Vec<Vec<Option<f64>>>,
     /// Lowest and highest objective value of the trials.
     pub value_range: (f64, f64),
     /// Completed trials holding both parameters.
@@ -82,10 +84,25 @@ pub fn contour(history: &History, x: &str, y: &str) -> Result<ContourPlot> {
     let (ux, uy) = (unit_edges(&xa), unit_edges(&ya));
     let centers = |e: &[f64]| -> Vec<f64> { e.windows(2).map(|w| 0.5 * (w[0] + w[1])).collect() };
     let (cx, cy) = (centers(&ux), centers(&uy));
-    let known: Vec<(f64, f64, f64)> = points.iter().map(|p| (xa.to_unit(p.x), ya.to_unit(p.y), p.value)).collect();
-    let z: Vec<Vec<f64>> = cy
+    let known: Vec<Known> = points
         .iter()
-        .map(|&v| cx.iter().map(|&u| idw(&known, u, v)).collect())
+        .map(|p| Known { u: xa.to_unit(p.x), v: ya.to_unit(p.y), cx: choice(&xa, p.x), cy: choice(&ya, p.y), z: p.value })
+        .collect();
+    let h = (0.5 / (known.len() as f64).sqrt()).max(0.05);
+    let z: Vec<Vec<Option<f64>>> = cy
+        .iter()
+        .enumerate()
+        .map(|(j, &v)| {
+            cx.iter()
+                .enumerate()
+                .map(|(i, &u)| {
+                    let cell_x = xa.choices().map(|_| i);
+                    let cell_y = ya.choices().map(|_| j);
+                    let near = known.iter().filter(|k| k.cx == cell_x && k.cy == cell_y);
+                    smooth(near, u, v, h)
+                })
+                .collect()
+        })
         .collect();
     let lo = points.iter().map(|p| p.value).fold(f64::INFINITY, f64::min);
     let hi = points.iter().map(|p| p.value).fold(f64::NEG_INFINITY, f64::max);
@@ -107,18 +124,35 @@ pub fn contour(history: &History, x: &str, y: &str) -> Result<ContourPlot> {
     })
 }
 
-/// Inverse-distance-weighted value at `(u, v)`; exact at a known point.
-fn idw(known: &[(f64, f64, f64)], u: f64, v: f64) -> f64 {
-    let (mut num, mut den) = (0.0, 0.0);
-    for &(x, y, z) in known {
-        let d2 = (x - u).powi(2) + (y - v).powi(2);
-        if d2 < 1e-18 {
-            return z;
-        }
-        num += z / d2;
-        den += 1.0 / d2;
+/// A trial in unit coordinates, with its choice index on categorical axes.
+struct Known {
+    u: f64,
+    v: f64,
+    cx: Option<usize>,
+    cy: Option<usize>,
+    z: f64,
+}
+
+/// The choice index of coordinate `x` on a categorical axis.
+fn choice(axis: &ParamAxis, x: f64) -> Option<usize> {
+    axis.choices().map(|_| x.round().max(0.0) as usize)
+}
+
+/// Gaussian-kernel weighted mean of the values at `(u, v)` with bandwidth `h` (weights
+/// shifted by the nearest distance, so far cells do not underflow); `None` without points.
+fn smooth<'a>(known: impl Iterator<Item = &'a Known> + Clone, u: f64, v: f64, h: f64) -> Option<f64> {
+    let d2 = |k: &Known| (k.u - u).powi(2) + (k.v - v).powi(2);
+    let nearest = known.clone().map(d2).fold(f64::INFINITY, f64::min);
+    if !nearest.is_finite() {
+        return None;
     }
-    num / den
+    let (mut num, mut den) = (0.0, 0.0);
+    for k in known {
+        let w = (-(d2(k) - nearest) / (2.0 * h * h)).exp();
+        num += w * k.z;
+        den += w;
+    }
+    Some(num / den)
 }
 
 #[cfg(test)]
@@ -134,7 +168,9 @@ mod tests {
         assert_eq!((p.x_edges[0], p.x_edges[GRID]), (0.0, 10.0));
         assert_eq!(p.y_edges, [-0.5, 0.5, 1.5]);
         assert_eq!(p.z.len(), 2);
-        assert!(p.z.iter().flatten().all(|v| (1.0..=3.0).contains(v)));
+        // Trials 0 and 2 chose `sgd` (row 0), trial 1 `adam` (row 1): rows keep apart.
+        assert!(p.z[0].iter().all(|v| v.is_some_and(|v| (2.0..=3.0).contains(&v))), "{:?}", p.z[0]);
+        assert!(p.z[1].iter().all(|v| *v == Some(1.0)), "{:?}", p.z[1]);
         assert_eq!(p.points.len(), 3);
         assert!(matches!(contour(&h, "x", "x"), Err(Error::InvalidConfig { .. })));
         assert!(matches!(contour(&h, "x", "lr"), Err(Error::UnknownParam { .. })));

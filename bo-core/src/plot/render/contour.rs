@@ -40,10 +40,8 @@ where
         .build_cartesian_2d(x, y)?;
     chart.draw_series(p.z.iter().enumerate().flat_map(|(j, row)| {
         row.iter().enumerate().map(move |(i, z)| {
-            Rectangle::new(
-                [(p.x_edges[i], p.y_edges[j]), (p.x_edges[i + 1], p.y_edges[j + 1])],
-                colormap(unit(*z, p.value_range)).filled(),
-            )
+            let color = z.map_or(RGBColor(225, 225, 225), |z| colormap(unit(z, p.value_range)));
+            Rectangle::new([(p.x_edges[i], p.y_edges[j]), (p.x_edges[i + 1], p.y_edges[j + 1])], color.filled())
         })
     }))?;
     let (xl, yl) = (param_label(&p.x), param_label(&p.y));

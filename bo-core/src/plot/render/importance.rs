@@ -17,8 +17,8 @@ pub(super) fn draw<DB: DrawingBackend>(p: &ParamImportances, root: &DrawingArea<
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size((longest * 8 + 24).clamp(60, 320))
-        .build_cartesian_2d(0.0..(max * 1.18), (0..n.max(1) as i32).into_segmented())?;
-    // Row `n - 1 - i` holds the i-th most important parameter, so the first is on top.
+        .build_cartesian_2d(0.0..(max * 1.18), (0..(n as i32 - 1).max(0)).into_segmented())?;
+    // Integer ranges include their end: rows `0..=n - 1`. Row `n - 1 - i` holds the i-th most important parameter, so the first is on top.
     let name_of = |v: &SegmentValue<i32>| match v {
         SegmentValue::CenterOf(r) if (*r as usize) < n => p.importances[n - 1 - *r as usize].param.clone(),
         _ => String::new(),

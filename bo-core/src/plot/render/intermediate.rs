@@ -29,7 +29,7 @@ pub(super) fn draw<DB: DrawingBackend>(p: &IntermediatePlot, root: &DrawingArea<
         .draw()?;
     let grey = RGBColor(150, 150, 150);
     let red = palette(3);
-    let mut n_complete = 0;
+    let mut n_complete = 0usize;
     // Pruned curves first, so completed ones stay on top.
     let mut order: Vec<_> = p.curves.iter().collect();
     order.sort_by_key(|c| (c.state != TrialState::Pruned, c.number));
@@ -55,7 +55,7 @@ pub(super) fn draw<DB: DrawingBackend>(p: &IntermediatePlot, root: &DrawingArea<
     let blue = palette(0);
     chart
         .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
-        .label(format!("other trials ({n_complete})"))
+        .label(format!("not pruned ({n_complete})"))
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], blue.stroke_width(2)));
     chart
         .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?

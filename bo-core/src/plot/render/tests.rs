@@ -251,3 +251,4 @@ fn save_writes_the_format_of_the_extension() {
     assert!(std::fs::read(dir.path().join("edf.svg")).unwrap().starts_with(b"<svg"));
     assert!(matches!(f.save(&dir.path().join("edf.gif")), Err(crate::Error::UnsupportedImageFormat { .. })));
 }
+
