@@ -69,7 +69,7 @@ pub(crate) fn tree_importances(tree: &Tree, kinds: &[FeatureKind]) -> Option<Vec
     let weight: Vec<f64> = fracs.iter().map(|f| f.iter().product()).collect();
     let mean: f64 = leaves.iter().zip(&weight).map(|(l, w)| l.value * w).sum();
     let total: f64 = leaves.iter().zip(&weight).map(|(l, w)| w * (l.value - mean).powi(2)).sum();
-    if !(total > 1e-14 * mean.abs().max(1.0).powi(2)) {
+    if total.is_nan() || total <= 1e-14 * mean.abs().max(1.0).powi(2) {
         return None;
     }
     let mut out = Vec::with_capacity(d);

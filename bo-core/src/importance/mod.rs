@@ -459,7 +459,7 @@ mod tests {
         let study = Study::builder()
             .name("synthetic")
             .storage(InMemoryStorage::new())
-            .sampler(RandomSampler::default())
+            .sampler(RandomSampler)
             .seed(11)
             .build()
             .unwrap();
