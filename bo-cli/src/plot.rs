@@ -81,6 +81,9 @@ pub fn importances(history: &History, params: &[String], options: ImportanceOpti
 /// plots to those parameters and names the two of a contour (required there).
 pub fn figure(history: &History, kind: PlotKind, params: &[String], options: ImportanceOptions) -> anyhow::Result<Figure> {
     let some = (!params.is_empty()).then_some(params);
+    if some.is_some() && matches!(kind, PlotKind::History | PlotKind::Intermediate | PlotKind::Edf) {
+        anyhow::bail!("--params does not apply to the `{}` plot", format!("{kind:?}").to_lowercase());
+    }
     Ok(match kind {
         PlotKind::History => optimization_history(history)?.into(),
         PlotKind::Intermediate => intermediate_values(history)?.into(),
@@ -140,6 +143,15 @@ mod tests {
         assert_eq!(err.to_string(), "a contour plot needs two parameters: --params X,Y (got 0)");
         write_plot(&storage(), "demo", PlotKind::Contour, &["x".into(), "y".into()], opts, &path).unwrap();
         assert!(std::fs::read_to_string(&path).unwrap().starts_with("<svg"));
+    }
+
+    #[test]
+    fn params_are_refused_where_they_do_not_apply() {
+        let (record, trials) = load_study(&storage(), "demo").unwrap();
+        let h = History::new(record.direction, trials);
+        let err = figure(&h, PlotKind::Edf, &["x".into()], ImportanceOptions::default()).unwrap_err();
+        assert_eq!(err.to_string(), "--params does not apply to the `edf` plot");
+        assert!(figure(&h, PlotKind::Slice, &["x".into()], ImportanceOptions::default()).is_ok());
     }
 
     #[test]

@@ -155,7 +155,7 @@ pub enum Error {
     /// Drawing a plot failed (backend or font error).
     #[error("cannot render plot: {0}")]
     Render(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// Reading or writing a file failed.
+    /// Writing a file failed.
     #[error("cannot write `{path}`: {source}")]
     Io {
         /// The file.

@@ -115,7 +115,8 @@ pub struct EncodedTrials {
 impl EncodedTrials {
     /// Encodes the completed trials of `history` that hold every parameter of `params`
     /// (`None`: the parameters every completed trial has with one distribution, minus
-    /// those with a single admissible value).
+    /// those with a single admissible value). A trial whose stored value lies outside its
+    /// distribution is left out.
     ///
     /// [`Error::NoCompletedTrials`] when no completed trial qualifies;
     /// [`Error::UnknownParam`] when a named parameter is in no completed trial.
@@ -145,10 +146,21 @@ impl EncodedTrials {
                 space
             }
         };
-        let rows: Vec<&FrozenTrial> = completed
-            .into_iter()
-            .filter(|t| space.iter().all(|(n, d)| t.distributions.get(n) == Some(d) && t.params.contains_key(n)))
-            .collect();
+        let encode = |t: &FrozenTrial| -> Option<Vec<f64>> {
+            space
+                .iter()
+                .map(|(n, d)| {
+                    if t.distributions.get(n) != Some(d) {
+                        return None;
+                    }
+                    // `None` too for a stored value outside its distribution.
+                    let v = t.internal(n)?;
+                    Some(if d.is_categorical() { v } else { d.to_unit(v) }).filter(|v| v.is_finite())
+                })
+                .collect()
+        };
+        let (rows, x): (Vec<&FrozenTrial>, Vec<Vec<f64>>) =
+            completed.into_iter().filter_map(|t| Some((t, encode(t)?))).unzip();
         if rows.is_empty() {
             return Err(Error::NoCompletedTrials);
         }
@@ -157,18 +169,6 @@ impl EncodedTrials {
             .map(|d| match d {
                 Distribution::Categorical(c) => FeatureKind::Categorical(c.choices().len()),
                 _ => FeatureKind::Continuous,
-            })
-            .collect();
-        let x: Vec<Vec<f64>> = rows
-            .iter()
-            .map(|t| {
-                space
-                    .iter()
-                    .map(|(n, d)| {
-                        let v = t.internal(n).unwrap_or(f64::NAN);
-                        if d.is_categorical() { v } else { d.to_unit(v) }
-                    })
-                    .collect()
             })
             .collect();
         // Standardized targets: forest sums stay well conditioned for any scale.
@@ -542,6 +542,33 @@ mod tests {
             .unwrap();
         let imp = param_importances(&study.history().unwrap(), &FanovaEvaluator::default()).unwrap();
         assert!(imp.importances.iter().all(|p| (p.importance - 1.0 / 3.0).abs() < 1e-12), "{imp:?}");
+    }
+
+    #[test]
+    fn seeded_importances_of_a_fixed_history_keep_their_values() {
+        let spec: Vec<(Option<f64>, u64)> =
+            (0..12).map(|i| (Some((i as f64 - 4.0).powi(2) + if i % 2 == 0 { 3.0 } else { 0.0 }), 0)).collect();
+        let h = crate::plot::tests::study_from(Direction::Maximize, &spec);
+        let fanova = FanovaEvaluator::builder().n_trees(4).seed(1).build().unwrap();
+        let mdi = MeanDecreaseImpurityEvaluator::builder().n_trees(4).seed(1).build().unwrap();
+        let cases: [(&dyn ImportanceEvaluator, [f64; 2]); 2] =
+            [(&fanova, [0.9931803783914692, 0.006819621608530854]), (&mdi, [0.9578800712537973, 0.04211992874620276])];
+        for (evaluator, expected) in cases {
+            let imp = param_importances(&h, evaluator).unwrap();
+            assert_eq!(imp.n_trials, 11, "trial 11 holds x = 11, outside [0, 10]: left out");
+            assert_eq!(imp.importances[0].param, "x");
+            assert!((imp.get("x").unwrap() - expected[0]).abs() < 1e-12, "{imp:?}");
+            assert!((imp.get("opt").unwrap() - expected[1]).abs() < 1e-12, "{imp:?}");
+        }
+    }
+
+    #[test]
+    fn evaluators_and_results_can_cross_threads() {
+        fn check<T: Send + Sync>() {}
+        check::<FanovaEvaluator>();
+        check::<MeanDecreaseImpurityEvaluator>();
+        check::<ParamImportances>();
+        check::<EncodedTrials>();
     }
 
     #[test]

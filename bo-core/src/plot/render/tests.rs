@@ -231,6 +231,12 @@ fn figures_render_for_a_single_trial_and_constant_values() {
         Figure::from(slice(&h, None).unwrap()),
         Figure::from(contour(&h, "a", "b").unwrap()),
         Figure::from(edf(&h).unwrap()),
+        Figure::from(param_importances(&h, &FanovaEvaluator::default()).unwrap()),
+        Figure::from(crate::importance::ParamImportances {
+            evaluator: "fanova".into(),
+            n_trials: 0,
+            importances: Vec::new(),
+        }),
     ];
     for f in &figures {
         for format in [ImageFormat::Svg, ImageFormat::Png] {
