@@ -7,6 +7,9 @@
 //! | `bo trials STUDY` | [`write_trials`] |
 //! | `bo best STUDY [--json]` | [`write_best`] |
 //! | `bo export STUDY --format csv\|json` | [`write_export`] |
+//! | `bo plot KIND STUDY -o FILE.svg\|png` | [`write_plot`], [`figure`] |
+//! | `bo importance STUDY [--evaluator fanova\|mdi]` | [`write_importance`] |
+//! | `bo report STUDY -o FILE.html` | [`write_report`] |
 //! | `bo bench` | [`BenchServer`], [`serve`] (JSON-lines protocol of the benchmark harness) |
 //!
 //! ```
@@ -28,7 +31,10 @@ mod best;
 mod csv;
 mod export;
 mod format;
+mod importance;
 mod load;
+mod plot;
+mod report;
 mod studies;
 mod table;
 mod trials;
@@ -37,7 +43,10 @@ pub use bench::{BenchServer, make_pruner, make_sampler, serve};
 pub use best::write_best;
 pub use csv::csv_field;
 pub use export::{ExportFormat, write_export};
+pub use importance::write_importance;
 pub use load::load_study;
+pub use plot::{EvaluatorKind, ImportanceOptions, PlotKind, figure, importances, write_plot};
+pub use report::write_report;
 pub use studies::write_studies;
 pub use table::{Align, Table};
 pub use trials::write_trials;

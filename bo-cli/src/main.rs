@@ -1,5 +1,5 @@
-//! `bo`: list, inspect and export the studies of a storage; `bo bench` drives the benchmark
-//! harness over JSON lines. Logs go to stderr (`RUST_LOG` filters them; default `warn`).
+//! `bo`: list, inspect, export, plot and report the studies of a storage; `bo bench` drives
+//! the benchmark harness over JSON lines. Logs go to stderr (`RUST_LOG` filters them; default `warn`).
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use bo_cli::ExportFormat;
+use bo_cli::{EvaluatorKind, ExportFormat, ImportanceOptions, PlotKind};
 use bo_core::Storage;
 use clap::{Args, Parser, Subcommand};
 
@@ -69,9 +69,72 @@ enum Command {
         #[command(flatten)]
         storage: StorageArg,
     },
+    /// Draw one plot of a study to an SVG or PNG file (format from the extension).
+    Plot {
+        /// Which plot.
+        #[arg(value_enum)]
+        kind: PlotKind,
+        /// Study name.
+        study: String,
+        /// Output file: `NAME.svg` or `NAME.png`.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// Parameters to show (parallel, slice, importance), or the two of a contour: `x,y`.
+        #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+        params: Vec<String>,
+        #[command(flatten)]
+        importance: ImportanceArgs,
+        #[command(flatten)]
+        storage: StorageArg,
+    },
+    /// Print the importance of each parameter (fANOVA or mean decrease in impurity of a
+    /// random forest fitted to the completed trials).
+    Importance {
+        /// Study name.
+        study: String,
+        /// Only these parameters: `a,b,...`.
+        #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+        params: Vec<String>,
+        /// Print the importances as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        importance: ImportanceArgs,
+        #[command(flatten)]
+        storage: StorageArg,
+    },
+    /// Write a self-contained HTML report: summary, best trials and every plot inline as SVG.
+    Report {
+        /// Study name.
+        study: String,
+        /// Output file (HTML).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        #[command(flatten)]
+        storage: StorageArg,
+    },
     /// Serve one in-memory study over the benchmark harness's JSON-lines protocol
     /// (requests on stdin, one reply line each on stdout).
     Bench,
+}
+
+#[derive(Args)]
+struct ImportanceArgs {
+    /// Importance evaluator.
+    #[arg(long, value_enum, default_value_t = EvaluatorKind::Fanova)]
+    evaluator: EvaluatorKind,
+    /// Trees of the random forest.
+    #[arg(long, default_value_t = 64)]
+    trees: usize,
+    /// Seed of the random forest.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+impl ImportanceArgs {
+    fn options(&self) -> ImportanceOptions {
+        ImportanceOptions { evaluator: self.evaluator, n_trees: self.trees, seed: self.seed }
+    }
 }
 
 fn main() -> ExitCode {
@@ -106,6 +169,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => bo_cli::write_export(storage.as_ref(), &study, format, &mut out)?,
             }
+        }
+        Command::Plot { kind, study, output, params, importance, storage } => {
+            bo_cli::write_plot(storage.open()?.as_ref(), &study, kind, &params, importance.options(), &output)?;
+        }
+        Command::Importance { study, params, json, importance, storage } => {
+            bo_cli::write_importance(storage.open()?.as_ref(), &study, &params, importance.options(), json, &mut out)?;
+        }
+        Command::Report { study, output, storage } => {
+            let storage = storage.open()?;
+            let mut html = Vec::new();
+            bo_cli::write_report(storage.as_ref(), &study, &mut html)?;
+            std::fs::write(&output, html).with_context(|| format!("cannot write `{}`", output.display()))?;
         }
         Command::Bench => {
             let stdin = std::io::stdin();

@@ -126,6 +126,12 @@ pub enum Error {
         /// Requested direction.
         requested: String,
     },
+    /// A parameter name that no (completed) trial of the study holds.
+    #[error("parameter `{name}` is not in the study")]
+    UnknownParam {
+        /// Parameter name.
+        name: String,
+    },
     /// No completed trial yet (e.g. `best_trial` on a fresh study).
     #[error("study has no completed trial yet")]
     NoCompletedTrials,
@@ -136,6 +142,27 @@ pub enum Error {
         what: &'static str,
         /// Why it is rejected.
         reason: String,
+    },
+    /// A plot of learning curves for a study where no trial reported a value.
+    #[error("no trial of the study reported intermediate values")]
+    NoIntermediateValues,
+    /// An image path whose extension names no supported format.
+    #[error("cannot tell the image format of `{path}`: use a .svg or .png file name")]
+    UnsupportedImageFormat {
+        /// The path.
+        path: String,
+    },
+    /// Drawing a plot failed (backend or font error).
+    #[error("cannot render plot: {0}")]
+    Render(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Writing a file failed.
+    #[error("cannot write `{path}`: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
     },
     /// A storage opened with a schema version this build cannot read.
     #[error("storage schema version {found} is not supported (this build reads version {expected})")]

@@ -23,6 +23,7 @@
 //! | `sqlite` | yes | [`SqliteStorage`], the embedded default storage (bundled SQLite) |
 //! | `progress` | yes | the indicatif progress bar of [`Study::optimize_with`] |
 //! | `derive` | no | `#[derive(SearchSpace)]` for typed search spaces |
+//! | `plot` | no | rendering of the [`plot`] figures to SVG and PNG (plotters, embedded font) |
 //!
 //! References: Bergstra et al., "Algorithms for Hyper-Parameter Optimization" (NeurIPS 2011);
 //! Watanabe, "Tree-Structured Parzen Estimator: Understanding Its Algorithm Components"
@@ -38,6 +39,8 @@ mod study;
 mod trial;
 mod trial_record;
 
+pub mod importance;
+pub mod plot;
 pub mod pruner;
 pub mod sampler;
 pub mod storage;
