@@ -12,6 +12,7 @@
 use faer::{Mat, Par, Side};
 
 use super::lbfgs;
+use crate::math::exp_fast;
 
 /// Smallest noise variance (standardized units): keeps the kernel matrix well conditioned.
 pub(crate) const MIN_NOISE: f64 = 1e-6;
@@ -38,14 +39,14 @@ impl KernelParams {
 #[inline]
 pub(crate) fn matern52(r2: f64) -> f64 {
     let s = (5.0 * r2).sqrt();
-    (1.0 + s + 5.0 / 3.0 * r2) * (-s).exp()
+    (1.0 + s + 5.0 / 3.0 * r2) * exp_fast(-s)
 }
 
 /// `d matern52 / d r2`.
 #[inline]
 pub(crate) fn matern52_grad(r2: f64) -> f64 {
     let s = (5.0 * r2).sqrt();
-    -5.0 / 6.0 * (1.0 + s) * (-s).exp()
+    -5.0 / 6.0 * (1.0 + s) * exp_fast(-s)
 }
 
 /// Squared scaled distance between two encoded points.
@@ -160,7 +161,7 @@ impl Objective<'_> {
                 let xk = &self.x[k * d..(k + 1) * d];
                 let r2 = scaled_sq_dist(xi, xk, ils, self.categorical);
                 let s = (5.0 * r2).sqrt();
-                let e = (-s).exp();
+                let e = exp_fast(-s);
                 trace_wm += w * (1.0 + s + 5.0 / 3.0 * r2) * e;
                 let dm = w * (-5.0 / 6.0) * (1.0 + s) * e;
                 for j in 0..d {
@@ -212,7 +213,9 @@ pub(crate) fn fit(
     if let Some(p) = init.filter(|p| p.inv_sq_lengthscales.len() == d) {
         starts.push(p.clone());
     }
-    if starts.first() != Some(&default) {
+    // A second start from the default guards against a warm start stuck in a poor local
+    // optimum while the data are few; later the warm start is reliable and half the cost.
+    if starts.is_empty() || (y.len() <= 30 && starts.first() != Some(&default)) {
         starts.push(default.clone());
     }
     // Wide boxes on the log parameters keep the factorization away from overflow.
@@ -220,7 +223,7 @@ pub(crate) fn fit(
     let mut hi = vec![(1e5f64).ln(); d];
     lo.extend([(1e-3f64).ln(), (1e-12f64).ln()]);
     hi.extend([(1e3f64).ln(), (1e1f64).ln()]);
-    let settings = lbfgs::Settings { gtol: 1e-2, ftol: 1e-9, max_iter: 100, memory: 10 };
+    let settings = lbfgs::Settings { gtol: 1e-2, ftol: 1e-9, max_iter: 60, memory: 10 };
     let mut best: Option<(f64, Vec<f64>)> = None;
     for start in &starts {
         let x0: Vec<f64> = objective.raw(start).iter().zip(lo.iter().zip(&hi)).map(|(v, (l, h))| v.clamp(*l, *h)).collect();
@@ -246,6 +249,11 @@ pub(crate) struct Posterior {
     l: Mat<f64>,
     /// `K^-1 y`.
     alpha: Vec<f64>,
+    /// Training inputs with numeric coordinates multiplied by `sqrt(ils)`, so that the
+    /// squared distance to a likewise scaled point is a plain sum of squares.
+    scaled: Vec<f64>,
+    sqrt_ils: Vec<f64>,
+    any_categorical: bool,
 }
 
 impl Posterior {
@@ -265,7 +273,17 @@ impl Posterior {
         faer::linalg::triangular_solve::solve_lower_triangular_in_place(l.as_ref(), a.as_mut(), Par::Seq);
         faer::linalg::triangular_solve::solve_upper_triangular_in_place(l.transpose(), a.as_mut(), Par::Seq);
         let alpha = (0..n).map(|i| a[(i, 0)]).collect();
-        Some(Posterior { x, d, categorical, params, l, alpha })
+        let sqrt_ils: Vec<f64> = params.inv_sq_lengthscales.iter().map(|v| v.sqrt()).collect();
+        // Dimension-major (d rows of n): the distance loops then run over contiguous
+        // training points and vectorize.
+        let mut scaled = vec![0.0; n * d];
+        for (i, row) in x.chunks_exact(d.max(1)).enumerate() {
+            for j in 0..d {
+                scaled[j * n + i] = row[j] * sqrt_ils[j];
+            }
+        }
+        let any_categorical = categorical.iter().any(|c| *c);
+        Some(Posterior { x, d, categorical, params, l, alpha, scaled, sqrt_ils, any_categorical })
     }
 
     /// The hyperparameters this posterior uses.
@@ -284,14 +302,29 @@ impl Posterior {
         let ils = &self.params.inv_sq_lengthscales;
         let mut kc = Mat::<f64>::zeros(n, m);
         means.clear();
+        let mut r2 = vec![0.0; n];
         for c in 0..m {
             let p = &points[c * d..(c + 1) * d];
             let col = kc.col_mut(c).try_as_col_major_mut().expect("a fresh matrix is column-major").as_slice_mut();
             let mut mean = 0.0;
-            for i in 0..n {
-                let v = self.params.scale * matern52(scaled_sq_dist(p, &self.x[i * d..(i + 1) * d], ils, &self.categorical));
-                col[i] = v;
-                mean += v * self.alpha[i];
+            if self.any_categorical {
+                for i in 0..n {
+                    let v = self.params.scale * matern52(scaled_sq_dist(p, &self.x[i * d..(i + 1) * d], ils, &self.categorical));
+                    col[i] = v;
+                    mean += v * self.alpha[i];
+                }
+            } else {
+                r2.iter_mut().for_each(|v| *v = 0.0);
+                for (j, column) in self.scaled.chunks_exact(n.max(1)).enumerate() {
+                    let q = p[j] * self.sqrt_ils[j];
+                    for (acc, a) in r2.iter_mut().zip(column) {
+                        *acc += (a - q) * (a - q);
+                    }
+                }
+                for (v, r) in col.iter_mut().zip(&r2) {
+                    *v = self.params.scale * matern52(*r);
+                }
+                mean = col.iter().zip(&self.alpha).map(|(v, a)| v * a).sum();
             }
             means.push(mean);
         }

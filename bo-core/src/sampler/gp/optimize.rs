@@ -154,14 +154,19 @@ impl Problem<'_> {
 /// from the best one, the warm starts (e.g. the best observed point) and candidates drawn
 /// with probability proportional to `exp(acquisition)` (Optuna's roulette), `n_local` starts
 /// in all. Returns the encoded point.
-pub(crate) fn maximize(problem: &Problem<'_>, warm_starts: &[Vec<f64>], n_sweep: usize, n_local: usize, rng: &mut TrialRng) -> Vec<f64> {
+///
+/// `base` holds `n_sweep` scrambled Sobol points (see [`sobol_points`]); each call moves
+/// them by its own random shift modulo 1 (a Cranley-Patterson rotation), which keeps their
+/// even spread and gives every trial fresh candidates without regenerating the sequence.
+pub(crate) fn maximize(problem: &Problem<'_>, warm_starts: &[Vec<f64>], base: &[f64], n_local: usize, rng: &mut TrialRng) -> Vec<f64> {
     let space = problem.space;
     let d = space.dim();
-    let scramble = rng.next_u64();
+    let n_sweep = base.len() / d.max(1);
+    let shift: Vec<f64> = (0..d).map(|_| rng.uniform()).collect();
     let mut candidates = Vec::with_capacity(n_sweep * d);
-    for i in 0..n_sweep {
+    for point in base.chunks_exact(d.max(1)).take(n_sweep) {
         for j in 0..d {
-            let u = if j < SOBOL_DIMS { sobol(i as u64, j, Some(scramble)) } else { rng.uniform() };
+            let u = (point[j] + shift[j]).fract();
             candidates.push(space.snap(j, u));
         }
     }
@@ -199,6 +204,19 @@ pub(crate) fn maximize(problem: &Problem<'_>, warm_starts: &[Vec<f64>], n_sweep:
         }
     }
     best_x
+}
+
+/// `n` scrambled Sobol points in `[0, 1)^d`, row-major (dimensions past the direction
+/// numbers' reach drawn from a generator seeded by `seed`).
+pub(crate) fn sobol_points(n: usize, d: usize, seed: u64) -> Vec<f64> {
+    let mut rng = TrialRng::seed_from_u64(seed);
+    let mut out = Vec::with_capacity(n * d);
+    for i in 0..n {
+        for j in 0..d {
+            out.push(if j < SOBOL_DIMS { sobol(i as u64, j, Some(seed)) } else { rng.uniform() });
+        }
+    }
+    out
 }
 
 /// Improves `x` until no move helps: gradient steps on the continuous (and large discrete)

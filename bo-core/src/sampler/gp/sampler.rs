@@ -202,8 +202,10 @@ fn unit_to_internal(d: &Distribution, u: f64) -> f64 {
 pub struct GpSampler {
     settings: GpSamplerBuilder,
     independent: Arc<dyn Sampler>,
-    /// The last fit, by space, to warm-start the next.
-    last_fit: Mutex<Option<(Vec<String>, KernelParams)>>,
+    /// The last fit: its space, hyperparameters and number of observations.
+    last_fit: Mutex<Option<LastFit>>,
+    /// Scrambled Sobol points of the acquisition sweep, by (count, dimension).
+    sweep_points: Mutex<Option<(usize, usize, Arc<Vec<f64>>)>>,
 }
 
 impl std::fmt::Debug for GpSampler {
@@ -331,9 +333,25 @@ impl GpSamplerBuilder {
 
     fn assemble(mut self) -> GpSampler {
         let independent = self.independent.take().unwrap_or_else(|| Arc::new(RandomSampler));
-        GpSampler { settings: self, independent, last_fit: Mutex::new(None) }
+        GpSampler { settings: self, independent, last_fit: Mutex::new(None), sweep_points: Mutex::new(None) }
     }
 }
+
+#[derive(Debug, Clone)]
+struct LastFit {
+    names: Vec<String>,
+    params: KernelParams,
+    n: usize,
+}
+
+/// Up to this many observations the hyperparameters are refitted at every trial; beyond
+/// it, each time the data grew by 5% (the fit costs O(n^3) per likelihood evaluation and
+/// moves little from one trial to the next), the posterior always using all the data.
+const REFIT_EVERY_TRIAL_UP_TO: usize = 100;
+
+/// Preliminary acquisition samples scale down as `n_preliminary * 100 / n` (rounded down to
+/// a power of two) beyond 100 observations (each costs O(n^2)), never below this.
+const MIN_PRELIMINARY: usize = 256;
 
 /// Training data of the GP: encoded points, standardized maximization scores.
 struct Data {
@@ -395,13 +413,23 @@ impl GpSampler {
     /// Fits the GP to the complete trials over `space` (warm-starting from the last fit).
     fn fit(&self, data: &Data, space: &EncodedSpace) -> Option<Posterior> {
         let d = space.dim();
-        let init = {
+        let n = data.y.len();
+        let last = {
             let last = self.last_fit.lock().unwrap_or_else(|e| e.into_inner());
-            last.as_ref().filter(|(names, _)| *names == space.names).map(|(_, p)| p.clone())
+            last.as_ref().filter(|f| f.names == space.names).cloned()
         };
-        let params =
-            model::fit(&data.x, &data.y, d, &space.categorical, self.settings.deterministic_objective, init.as_ref());
-        *self.last_fit.lock().unwrap_or_else(|e| e.into_inner()) = Some((space.names.clone(), params.clone()));
+        if let Some(last) = &last
+            && n > REFIT_EVERY_TRIAL_UP_TO
+            && n >= last.n
+            && (n - last.n) * 20 < n
+            && let Some(post) = Posterior::new(data.x.clone(), &data.y, d, space.categorical.clone(), last.params.clone())
+        {
+            return Some(post);
+        }
+        let init = last.as_ref().map(|f| &f.params);
+        let params = model::fit(&data.x, &data.y, d, &space.categorical, self.settings.deterministic_objective, init);
+        *self.last_fit.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(LastFit { names: space.names.clone(), params: params.clone(), n });
         Posterior::new(data.x.clone(), &data.y, d, space.categorical.clone(), params)
     }
 
@@ -448,6 +476,18 @@ impl GpSampler {
             }
         }
         best
+    }
+
+    fn sweep_points(&self, n: usize, d: usize) -> Arc<Vec<f64>> {
+        let mut cache = self.sweep_points.lock().unwrap_or_else(|e| e.into_inner());
+        match &*cache {
+            Some((cn, cd, points)) if *cn == n && *cd == d => Arc::clone(points),
+            _ => {
+                let points = Arc::new(optimize::sobol_points(n, d, self.settings.seed ^ 0x5EED_5EED));
+                *cache = Some((n, d, Arc::clone(&points)));
+                points
+            }
+        }
     }
 
     fn complete_count(history: &History) -> u64 {
@@ -531,7 +571,17 @@ impl Sampler for GpSampler {
         }
         let problem = Problem { posterior: &posterior, acquisition: self.settings.acquisition, best, space: &space };
         let incumbent = data.x[data.best_index * d..(data.best_index + 1) * d].to_vec();
-        let x = optimize::maximize(&problem, &[incumbent], self.settings.n_preliminary_samples, self.settings.n_local_search, rng);
+        let n = data.y.len();
+        let n_sweep = if n > 100 {
+            // Rounded down to a power of two: Sobol points balance best in such counts, and
+            // the cached points stay valid across trials.
+            let scaled = (self.settings.n_preliminary_samples * 100 / n).max(MIN_PRELIMINARY);
+            (1usize << scaled.ilog2()).min(self.settings.n_preliminary_samples)
+        } else {
+            self.settings.n_preliminary_samples
+        };
+        let base = self.sweep_points(n_sweep, d);
+        let x = optimize::maximize(&problem, &[incumbent], &base, self.settings.n_local_search, rng);
         Ok(space.decode(&x))
     }
 
