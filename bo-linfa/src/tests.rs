@@ -1,0 +1,1 @@
+//! Integration-style tests of bo-linfa against real studies.
