@@ -98,14 +98,18 @@ pub enum Error {
         value: f64,
     },
     /// A model that failed (returned an error or panicked) on a fold.
-    #[error("model failed on fold {fold}")]
+    #[error("model failed {}", fold_text(*fold))]
     Model {
-        /// 0-based fold index (`usize::MAX` for a fit outside cross-validation).
+        /// 0-based fold index ([`crate::HOLDOUT_FOLD`] for a held-out evaluation).
         fold: usize,
         /// The model's error.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+}
+
+fn fold_text(fold: usize) -> String {
+    if fold == crate::HOLDOUT_FOLD { "in the held-out fit".to_string() } else { format!("on fold {fold}") }
 }
 
 /// `Result` with bo-linfa's [`Error`].
