@@ -304,6 +304,9 @@ fn bad_input_gives_typed_errors() {
     assert!(matches!(short, Err(Error::PredictionShape { .. })));
 
     let (train, test) = holdout(&iris);
+    let held_out = cv.evaluate(&invalid, &train, &test).unwrap_err();
+    assert!(matches!(held_out, Error::Model { fold: crate::HOLDOUT_FOLD, .. }));
+    assert_eq!(held_out.to_string(), "model failed in the held-out fit");
     let narrow: ClassificationDataset = DatasetBase::new(test.records.select(Axis(1), &[0, 1]), test.targets.clone());
     assert!(matches!(cv.evaluate(&tree, &train, &narrow), Err(Error::PredictionShape { .. })));
 }
