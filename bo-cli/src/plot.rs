@@ -8,7 +8,7 @@ use bo_core::importance::{
     param_importances_of,
 };
 use bo_core::plot::{
-    Figure, ImageFormat, contour, edf, intermediate_values, optimization_history, parallel_coordinates, slice,
+    Figure, ImageFormat, contour, edf, surrogate_slice, intermediate_values, optimization_history, parallel_coordinates, slice,
 };
 use bo_core::{History, Storage};
 
@@ -31,6 +31,9 @@ pub enum PlotKind {
     Importance,
     /// Empirical distribution of the objective.
     Edf,
+    /// Gaussian-process surrogate (mean, uncertainty, acquisition) along one parameter
+    /// (`--params X`; default: the first parameter).
+    Surrogate,
 }
 
 /// The importance evaluator of `bo importance` and `bo plot importance`.
@@ -95,6 +98,19 @@ pub fn figure(history: &History, kind: PlotKind, params: &[String], options: Imp
         },
         PlotKind::Importance => importances(history, params, options)?.into(),
         PlotKind::Edf => edf(history)?.into(),
+        PlotKind::Surrogate => {
+            let param = match params {
+                [p] => p.clone(),
+                [] => history
+                    .intersection_space()
+                    .iter()
+                    .find(|(_, d)| !d.is_single())
+                    .map(|(n, _)| n.clone())
+                    .ok_or_else(|| anyhow::anyhow!("the study has no parameter common to its trials"))?,
+                _ => anyhow::bail!("a surrogate plot takes one parameter: --params X (got {})", params.len()),
+            };
+            surrogate_slice(history, &param, 100)?.into()
+        }
     })
 }
 

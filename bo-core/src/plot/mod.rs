@@ -63,6 +63,8 @@ pub use intermediate::{IntermediateCurve, IntermediatePlot, intermediate_values}
 pub use parallel::{ParallelLine, ParallelPlot, parallel_coordinates};
 pub use slice::{SlicePanel, SlicePlot, SlicePoint, slice};
 pub use surrogate::SurrogateSlice;
+#[cfg(feature = "gp")]
+pub use surrogate::surrogate_slice;
 
 /// Any plot's data, ready to render.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -122,3 +122,58 @@ mod tests {
         assert!(s.validate().is_err());
     }
 }
+
+/// The GP surrogate of a study along parameter `param` (the other parameters at the best
+/// trial's values), with the acquisition and the observed trials: a [`GpSampler`] with
+/// default settings is fitted to the completed trials of the history.
+/// Errors: [`Error::UnknownParam`] if the GP does not model `param` (not in every completed
+/// trial, or single-valued), [`Error::NoCompletedTrials`] with fewer than two completed trials.
+///
+/// [`GpSampler`]: crate::GpSampler
+#[cfg(feature = "gp")]
+pub fn surrogate_slice(history: &crate::History, param: &str, points: usize) -> Result<SurrogateSlice> {
+    use crate::trial_record::TrialState;
+    let surrogate = crate::GpSampler::default().surrogate(history).ok_or(Error::NoCompletedTrials)?;
+    let observed: Vec<(f64, f64)> = history
+        .with_state(TrialState::Complete)
+        .filter_map(|t| Some((t.internal(param)?, t.value?)))
+        .collect();
+    let curve = surrogate.curve(param, points, &observed).ok_or_else(|| Error::UnknownParam { name: param.to_string() })?;
+    Ok(SurrogateSlice {
+        param: curve.param,
+        x: curve.x,
+        mean: curve.mean,
+        std: curve.std,
+        acquisition: curve.acquisition,
+        acquisition_name: "LogEI".to_string(),
+        observed: curve.observed,
+        log_scale: curve.log_scale,
+    })
+}
+
+#[cfg(all(test, feature = "gp", feature = "plot"))]
+mod gp_tests {
+    use super::*;
+    use crate::plot::{Figure, ImageFormat};
+    use crate::{Float, GpSampler, Optimize, Study, Trial};
+
+    #[test]
+    fn a_gp_study_renders_its_surrogate_picture() {
+        let study = Study::builder().sampler(GpSampler::default()).seed(2).build().unwrap();
+        study
+            .optimize_with(Optimize::trials(15).progress_bar(false), |t: &mut Trial| {
+                let x = t.suggest_float("x", Float::new(-2.0, 2.0))?;
+                Ok::<_, Error>((x - 0.5).powi(2))
+            })
+            .unwrap();
+        let history = study.history().unwrap();
+        let slice = surrogate_slice(&history, "x", 60).unwrap();
+        slice.validate().unwrap();
+        assert_eq!(slice.observed.len(), 15);
+        let best = (0..60).min_by(|&a, &b| slice.mean[a].total_cmp(&slice.mean[b])).unwrap();
+        assert!((slice.x[best] - 0.5).abs() < 0.2, "mean minimum at {}", slice.x[best]);
+        let svg = String::from_utf8(Figure::from(slice).render(ImageFormat::Svg).unwrap()).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("LogEI"));
+        assert!(matches!(surrogate_slice(&history, "nope", 10), Err(Error::UnknownParam { .. })));
+    }
+}
