@@ -10,10 +10,14 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked
 fi
 
+# example-tune-cnn-burn's `cuda` feature would build Burn's CUDA stack (~10 min) under
+# --all-features: that package is tested with its default (CPU) features instead.
 echo "== cargo nextest (workspace, all features)" >&2
-cargo nextest run --workspace --all-features --no-fail-fast
+cargo nextest run --workspace --all-features --exclude example-tune-cnn-burn --no-fail-fast
+echo "== cargo nextest (example-tune-cnn-burn, CPU)" >&2
+cargo nextest run -p example-tune-cnn-burn --no-fail-fast
 echo "== doctests" >&2
-cargo test --workspace --all-features --doc
+cargo test --workspace --all-features --exclude example-tune-cnn-burn --doc
 echo "== bo-core without default features" >&2
 cargo check -p bo-core --no-default-features
 echo "== all tests passed" >&2
