@@ -231,7 +231,7 @@ fn png_stats(path: &std::path::Path) -> (u32, u32, f64) {
 fn plot_draws_every_kind_to_svg_and_png() {
     let dir = tempfile::tempdir().unwrap();
     let url = plot_study(dir.path());
-    let kinds: [(&str, &[&str], &str); 7] = [
+    let kinds: [(&str, &[&str], &str); 8] = [
         ("history", &[], "Optimization history"),
         ("intermediate", &[], "Intermediate values"),
         ("parallel", &[], "Parallel coordinates"),
@@ -239,6 +239,7 @@ fn plot_draws_every_kind_to_svg_and_png() {
         ("contour", &["--params", "x,lr"], "Contour of the objective over x and lr"),
         ("importance", &["--evaluator", "mdi"], "Parameter importance (mdi"),
         ("edf", &[], "Empirical distribution of the objective"),
+        ("surrogate", &["--params", "x"], "Surrogate model along x"),
     ];
     for (kind, extra, title) in kinds {
         for ext in ["svg", "png"] {
