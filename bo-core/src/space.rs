@@ -495,10 +495,24 @@ impl Distribution {
 
     /// Inverse of [`Distribution::to_unit`], snapped onto the admissible set.
     pub fn from_unit(&self, u: f64) -> f64 {
+        self.round_internal(self.unit_to_raw(u))
+    }
+
+    /// Inverse of [`Distribution::to_unit`] without snapping, clamped to the distribution's
+    /// bounds: evenly spaced unit coordinates become a smooth curve over the parameter.
+    pub(crate) fn unit_to_value_unsnapped(&self, u: f64) -> f64 {
+        let (low, high) = match self {
+            Distribution::Float(d) => (d.low, d.high),
+            Distribution::Int(d) => (d.low as f64, d.high as f64),
+            Distribution::Categorical(c) => (0.0, c.choices.len().saturating_sub(1) as f64),
+        };
+        self.unit_to_raw(u).clamp(low, high)
+    }
+
+    fn unit_to_raw(&self, u: f64) -> f64 {
         let (lo, hi, _) = self.unit_bounds(f64::NAN);
         let v = lo + u.clamp(0.0, 1.0) * (hi - lo);
-        let x = if self.is_log() { v.exp() } else { v };
-        self.round_internal(x)
+        if self.is_log() { v.exp() } else { v }
     }
 
     fn unit_bounds(&self, x: f64) -> (f64, f64, f64) {

@@ -96,13 +96,15 @@ impl EncodedSpace {
         match self.kinds[j] {
             DimKind::Categorical { choices } => (0..choices).map(|c| c as f64).collect(),
             DimKind::Discrete { cardinality } => {
-                let mut out: Vec<f64> = (0..cardinality).map(|k| self.snap(j, (k as f64 + 0.5) / cardinality as f64)).collect();
-                // Log-scaled integers are not evenly spaced in the unit interval: walk them.
-                if let Distribution::Int(i) = &self.dists[j] {
-                    out = (0..cardinality)
-                        .map(|k| self.dists[j].to_unit((i.low() + k as i64 * i.step()) as f64))
-                        .collect();
-                }
+                let mut out: Vec<f64> = match &self.dists[j] {
+                    // Integers (log-scaled ones are not evenly spaced in the unit interval):
+                    // walk them.
+                    Distribution::Int(i) => {
+                        (0..cardinality).map(|k| self.dists[j].to_unit((i.low() + k as i64 * i.step()) as f64)).collect()
+                    }
+                    // Stepped floats: grid point k sits at the centre of the k-th cell.
+                    _ => (0..cardinality).map(|k| self.snap(j, (k as f64 + 0.5) / cardinality as f64)).collect(),
+                };
                 out.dedup();
                 out
             }

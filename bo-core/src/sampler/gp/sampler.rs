@@ -123,7 +123,7 @@ impl Surrogate {
         }
         let (mut m, mut v) = (Vec::new(), Vec::new());
         self.space_predict(&grid, &mut m, &mut v);
-        let x = us.iter().map(|&u| if d.is_categorical() { u } else { unit_to_internal(d, u) }).collect();
+        let x = us.iter().map(|&u| if d.is_categorical() { u } else { d.unit_to_value_unsnapped(u) }).collect();
         Some(SurrogateCurve {
             param: name.to_string(),
             x,
@@ -139,32 +139,6 @@ impl Surrogate {
     pub fn params(&self) -> &[String] {
         &self.space.names
     }
-}
-
-/// A unit-interval coordinate back to a parameter value without snapping (for curves).
-fn unit_to_internal(d: &Distribution, u: f64) -> f64 {
-    let lo = d.to_unit(match d {
-        Distribution::Float(f) => f.low(),
-        Distribution::Int(i) => i.low() as f64,
-        Distribution::Categorical(_) => 0.0,
-    });
-    let hi = d.to_unit(match d {
-        Distribution::Float(f) => f.high(),
-        Distribution::Int(i) => i.high() as f64,
-        Distribution::Categorical(_) => 0.0,
-    });
-    // to_unit is affine in the parameter (or its log) between the padded bounds: invert it
-    // from the two end points.
-    let (a, b) = match d {
-        Distribution::Float(f) if f.is_log() => (f.low().ln(), f.high().ln()),
-        Distribution::Int(i) if i.is_log() => ((i.low() as f64).ln(), (i.high() as f64).ln()),
-        Distribution::Float(f) => (f.low(), f.high()),
-        Distribution::Int(i) => (i.low() as f64, i.high() as f64),
-        Distribution::Categorical(_) => (0.0, 0.0),
-    };
-    let v = if hi > lo { a + (u - lo) / (hi - lo) * (b - a) } else { a };
-    let v = v.clamp(a.min(b), a.max(b));
-    if d.is_log() { v.exp() } else { v }
 }
 
 /// Gaussian-process Bayesian optimization: a Matern 5/2 surrogate with one lengthscale per
@@ -205,7 +179,7 @@ pub struct GpSampler {
     /// The last fit: its space, hyperparameters and number of observations.
     last_fit: Mutex<Option<LastFit>>,
     /// Scrambled Sobol points of the acquisition sweep, by (count, dimension).
-    sweep_points: Mutex<Option<(usize, usize, Arc<Vec<f64>>)>>,
+    sweep_points: Mutex<Option<SweepPoints>>,
 }
 
 impl std::fmt::Debug for GpSampler {
@@ -336,6 +310,9 @@ impl GpSamplerBuilder {
         GpSampler { settings: self, independent, last_fit: Mutex::new(None), sweep_points: Mutex::new(None) }
     }
 }
+
+/// Cached sweep points: their count, dimension and coordinates.
+type SweepPoints = (usize, usize, Arc<Vec<f64>>);
 
 #[derive(Debug, Clone)]
 struct LastFit {
@@ -519,12 +496,8 @@ impl GpSampler {
                     if rng.uniform() < 0.5 { 0.0 } else { 1.0 }
                 }
             })
-            .map(|u| u.clamp(0.0, 1.0))
             .enumerate()
-            .map(|(j, u)| match space.kinds[j] {
-                optimize::DimKind::Categorical { choices } => ((u * choices as f64).floor()).min((choices - 1) as f64),
-                _ => space.snap(j, u),
-            })
+            .map(|(j, u)| space.snap(j, u.clamp(0.0, 1.0)))
             .collect()
     }
 }
