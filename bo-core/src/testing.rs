@@ -26,6 +26,7 @@ const STORAGE_CHECKS: &[StorageCheck] = &[
     ("outcomes are stored", outcomes_are_stored),
     ("a taken study name is an error", study_name_is_unique),
     ("delete removes a study and its trials", delete_removes_study_and_trials),
+    ("a trial whose heartbeats stop is failed once", stale_trials_are_failed_once),
 ];
 
 /// Runs the [`Storage`] contract on fresh storages from `make` (one per check).
@@ -33,7 +34,8 @@ const STORAGE_CHECKS: &[StorageCheck] = &[
 /// Checks: numbering `0..n` without gaps, an enqueued trial claimed exactly once, writes to a
 /// finished trial are [`Error::TrialFinished`], unknown ids, incremental
 /// [`Storage::trials_since`], report overwrite of a step, user attributes, params and
-/// distributions, outcomes, [`Error::StudyExists`], and deletion.
+/// distributions, outcomes, [`Error::StudyExists`], deletion, and heartbeats (a trial whose
+/// heartbeats stop is failed once, by [`Storage::fail_stale_trials`]; one that never beat is not).
 ///
 /// # Panics
 ///
@@ -437,4 +439,36 @@ mod tests {
     fn in_memory_storage_passes_the_storage_suite() {
         storage_suite(|| Box::new(InMemoryStorage::new()));
     }
+}
+
+fn stale_trials_are_failed_once(s: &dyn Storage) -> Result<()> {
+    let study = s.create_study("heartbeats", Direction::Minimize)?;
+    let beating = s.create_trial(study)?;
+    let silent = s.create_trial(study)?;
+    s.heartbeat(beating.id)?;
+    assert!(
+        s.fail_stale_trials(study, std::time::Duration::from_secs(3600))?.is_empty(),
+        "a trial that beat within the grace period must stay RUNNING"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let (_, cursor) = s.trials_since(study, Cursor::default())?;
+    let failed = s.fail_stale_trials(study, std::time::Duration::from_millis(5))?;
+    assert_eq!(failed.iter().map(|t| t.id).collect::<Vec<_>>(), vec![beating.id], "only the stale trial fails");
+    assert_eq!(failed[0].state, TrialState::Failed, "a stale trial must be FAILED");
+    assert!(
+        failed[0].fail_reason.as_deref().is_some_and(|r| r.contains("heartbeat")),
+        "the reason must name the heartbeat: {:?}",
+        failed[0].fail_reason
+    );
+    assert_eq!(s.trial(beating.id)?.state, TrialState::Failed, "the failure must be stored");
+    assert_eq!(s.trial(silent.id)?.state, TrialState::Running, "a trial that never beat is never stale");
+    let (changed, _) = s.trials_since(study, cursor)?;
+    assert!(changed.iter().any(|t| t.id == beating.id), "failing a stale trial must be an incremental change");
+    assert!(s.fail_stale_trials(study, std::time::Duration::ZERO)?.is_empty(), "a stale trial is failed only once");
+    assert!(
+        matches!(s.heartbeat(beating.id), Err(Error::TrialFinished { .. })),
+        "a heartbeat for a failed trial must be TrialFinished"
+    );
+    assert!(s.fail_stale_trials(study + 1000, std::time::Duration::ZERO).is_err(), "unknown study must be an error");
+    Ok(())
 }

@@ -1,12 +1,13 @@
 //! In-memory storage: tests and throwaway runs.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
+use std::time::Duration;
 
-use super::{Cursor, FIXED_PARAMS_ATTR, FixedParams, Storage, StudyRecord, ensure_running};
+use super::{Cursor, FIXED_PARAMS_ATTR, FixedParams, Storage, StudyRecord, ensure_running, stale_trial_reason};
 use crate::error::{Error, Result};
 use crate::space::{Distribution, ParamValue};
-use crate::trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId, TrialState};
+use crate::trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId, TrialState, now_secs};
 
 /// A storage held in process memory; lost when the process ends.
 #[derive(Debug, Default)]
@@ -19,6 +20,8 @@ struct Inner {
     studies: Vec<Option<StudyData>>,
     /// trial id -> (study id, number)
     trial_index: Vec<(StudyId, u64)>,
+    /// trial id -> last heartbeat (seconds since the Unix epoch)
+    heartbeats: HashMap<TrialId, f64>,
 }
 
 #[derive(Debug)]
@@ -191,5 +194,40 @@ impl Storage for InMemoryStorage {
         let changed: BTreeSet<u64> = s.log[from..].iter().copied().collect();
         let trials = changed.into_iter().map(|n| s.trials[n as usize].clone()).collect();
         Ok((trials, Cursor(s.log.len() as u64)))
+    }
+
+    fn heartbeat(&self, trial: TrialId) -> Result<()> {
+        let mut g = self.lock();
+        let (sid, number) = *g.trial_index.get(trial as usize).ok_or(Error::UnknownTrial { trial })?;
+        let t = g
+            .studies
+            .get(sid as usize)
+            .and_then(|s| s.as_ref())
+            .map(|s| &s.trials[number as usize])
+            .ok_or(Error::UnknownTrial { trial })?;
+        ensure_running(t)?;
+        g.heartbeats.insert(trial, now_secs());
+        Ok(())
+    }
+
+    fn fail_stale_trials(&self, study: StudyId, grace: Duration) -> Result<Vec<FrozenTrial>> {
+        let mut g = self.lock();
+        let now = now_secs();
+        let Inner { studies, heartbeats, .. } = &mut *g;
+        let s = studies
+            .get_mut(study as usize)
+            .and_then(|s| s.as_mut())
+            .ok_or_else(|| Error::UnknownStudy { name: format!("#{study}") })?;
+        let mut failed = Vec::new();
+        for t in s.trials.iter_mut().filter(|t| t.state == TrialState::Running) {
+            let Some(&beat) = heartbeats.get(&t.id) else { continue };
+            if now - beat > grace.as_secs_f64() {
+                t.apply_outcome(&Outcome::Failed(stale_trial_reason(now - beat, grace)));
+                heartbeats.remove(&t.id);
+                s.log.push(t.number);
+                failed.push(t.clone());
+            }
+        }
+        Ok(failed)
     }
 }

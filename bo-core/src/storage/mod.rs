@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -90,6 +91,26 @@ pub trait Storage: Send + Sync {
     fn trial(&self, trial: TrialId) -> Result<FrozenTrial>;
     /// Trials of `study` created or changed after `cursor`, and the cursor to pass next time.
     fn trials_since(&self, study: StudyId, cursor: Cursor) -> Result<(Vec<FrozenTrial>, Cursor)>;
+    /// Records that the worker running `trial` is alive, stamped with the storage's clock.
+    ///
+    /// A trial that has never beaten is never considered stale: heartbeats are opt-in per
+    /// study (see `StudyBuilder::heartbeat`). [`Error::TrialFinished`] once the trial ended,
+    /// which tells a heartbeat thread to stop.
+    fn heartbeat(&self, trial: TrialId) -> Result<()>;
+    /// Marks FAILED every RUNNING trial of `study` whose last heartbeat is older than
+    /// `grace`, with the reason stored, and returns those trials (now FAILED).
+    ///
+    /// Atomic per trial: when several workers call this at once, each stale trial is failed
+    /// (and returned) by exactly one of them, so exactly one worker may retry it.
+    fn fail_stale_trials(&self, study: StudyId, grace: Duration) -> Result<Vec<FrozenTrial>>;
+}
+
+/// Reason stored on a trial failed by [`Storage::fail_stale_trials`].
+pub fn stale_trial_reason(seconds_since_heartbeat: f64, grace: Duration) -> String {
+    format!(
+        "the worker stopped sending heartbeats: last one {seconds_since_heartbeat:.1} s ago, grace period {:.1} s",
+        grace.as_secs_f64()
+    )
 }
 
 impl<S: Storage + ?Sized> Storage for Arc<S> {
@@ -131,6 +152,12 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     }
     fn trials_since(&self, study: StudyId, cursor: Cursor) -> Result<(Vec<FrozenTrial>, Cursor)> {
         (**self).trials_since(study, cursor)
+    }
+    fn heartbeat(&self, trial: TrialId) -> Result<()> {
+        (**self).heartbeat(trial)
+    }
+    fn fail_stale_trials(&self, study: StudyId, grace: Duration) -> Result<Vec<FrozenTrial>> {
+        (**self).fail_stale_trials(study, grace)
     }
 }
 

@@ -8,13 +8,16 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::{Cursor, FIXED_PARAMS_ATTR, FixedParams, Storage, StudyRecord};
+use super::{Cursor, FIXED_PARAMS_ATTR, FixedParams, Storage, StudyRecord, stale_trial_reason};
 use crate::error::{Error, Result};
 use crate::space::{Distribution, ParamValue};
 use crate::trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId, TrialState, now_secs};
 
 /// Version of the schema this build writes and reads.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
+
+/// Statements that bring a store of version `from` to `from + 1`.
+const MIGRATIONS: &[(i64, &str)] = &[(1, "ALTER TABLE trials ADD COLUMN heartbeat_at REAL;")];
 
 /// How long a call waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -42,6 +45,7 @@ CREATE TABLE IF NOT EXISTS trials (
     system_attrs TEXT NOT NULL DEFAULT '{}',
     user_attrs TEXT NOT NULL DEFAULT '{}',
     seq INTEGER NOT NULL,
+    heartbeat_at REAL,
     UNIQUE (study_id, number)
 );
 CREATE INDEX IF NOT EXISTS trials_by_seq ON trials (study_id, seq);
@@ -146,7 +150,7 @@ impl SqliteStorage {
         conn.set_prepared_statement_cache_capacity(64);
         // Read-only checks first: a file we must refuse is never written.
         match read_version(&conn)? {
-            Some(found) if found != SCHEMA_VERSION => {
+            Some(found) if found != SCHEMA_VERSION && !can_migrate(found) => {
                 return Err(Error::SchemaVersion { found, expected: SCHEMA_VERSION });
             }
             Some(_) => {}
@@ -165,8 +169,16 @@ impl SqliteStorage {
             // Another process may be creating the schema now: decide under the write lock.
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
             match read_version(&tx)? {
-                Some(found) if found != SCHEMA_VERSION => {
+                Some(found) if found != SCHEMA_VERSION && !can_migrate(found) => {
                     return Err(Error::SchemaVersion { found, expected: SCHEMA_VERSION });
+                }
+                Some(found) if found != SCHEMA_VERSION => {
+                    for (from, sql) in MIGRATIONS.iter().filter(|(from, _)| *from >= found) {
+                        tx.execute_batch(sql).map_err(db)?;
+                        tracing::info!(from, to = from + 1, path = %path.display(), "migrated the SQLite storage schema");
+                    }
+                    tx.execute("UPDATE meta SET value = ?1 WHERE key = 'schema_version'", [SCHEMA_VERSION])
+                        .map_err(db)?;
                 }
                 Some(_) => {}
                 None => {
@@ -211,6 +223,11 @@ impl SqliteStorage {
         tx.commit().map_err(db)?;
         Ok(out)
     }
+}
+
+/// Whether a store of version `found` (older than ours) can be migrated in place.
+fn can_migrate(found: i64) -> bool {
+    found < SCHEMA_VERSION && MIGRATIONS.first().is_some_and(|(first, _)| found >= *first)
 }
 
 fn read_version(conn: &Connection) -> Result<Option<i64>> {
@@ -626,6 +643,50 @@ impl Storage for SqliteStorage {
             Ok((trials, Cursor(last as u64)))
         })
     }
+
+    fn heartbeat(&self, trial: TrialId) -> Result<()> {
+        self.write(|tx| {
+            let (id, _) = running_trial(tx, trial)?;
+            tx.prepare_cached("UPDATE trials SET heartbeat_at = ?1 WHERE id = ?2")
+                .and_then(|mut s| s.execute(params![now_secs(), id]))
+                .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn fail_stale_trials(&self, study: StudyId, grace: Duration) -> Result<Vec<FrozenTrial>> {
+        self.write(|tx| {
+            let sid = to_sql_id(study).ok_or_else(|| unknown_study(study))?;
+            let exists: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM studies WHERE id = ?1)")
+                .and_then(|mut s| s.query_row([sid], |r| r.get(0)))
+                .map_err(db)?;
+            if !exists {
+                return Err(unknown_study(study));
+            }
+            let now = now_secs();
+            let stale: Vec<(i64, f64)> = tx
+                .prepare_cached(
+                    "SELECT id, heartbeat_at FROM trials
+                     WHERE study_id = ?1 AND state = 'RUNNING' AND heartbeat_at IS NOT NULL AND heartbeat_at < ?2",
+                )
+                .and_then(|mut s| {
+                    s.query_map(params![sid, now - grace.as_secs_f64()], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+                })
+                .map_err(db)?;
+            let mut failed = Vec::with_capacity(stale.len());
+            for (id, beat) in stale {
+                let mut t = load_trial(tx, id as TrialId)?;
+                t.apply_outcome(&Outcome::Failed(stale_trial_reason(now - beat, grace)));
+                tx.prepare_cached("UPDATE trials SET state = ?1, value = NULL, fail_reason = ?2, finished_at = ?3 WHERE id = ?4")
+                    .and_then(|mut s| s.execute(params![t.state.as_str(), t.fail_reason, t.finished_at, id]))
+                    .map_err(db)?;
+                touch(tx, sid, id)?;
+                failed.push(t);
+            }
+            Ok(failed)
+        })
+    }
 }
 
 #[cfg(test)]
@@ -693,6 +754,30 @@ mod tests {
         assert_eq!(cursor_after, cursor);
         assert_eq!(after[20].state, TrialState::Waiting);
         assert_eq!(after[3].state, TrialState::Running);
+        Ok(())
+    }
+
+    #[test]
+    fn a_version_1_store_is_migrated_in_place_with_its_trials() -> Result<()> {
+        let dir = dir();
+        let path = dir.path().join("v1.db");
+        let s = SqliteStorage::open(&path)?;
+        let study = s.create_study("old", Direction::Minimize)?;
+        let done = s.create_trial(study)?;
+        s.finish(done.id, &Outcome::Complete(1.5))?;
+        let running = s.create_trial(study)?;
+        drop(s);
+        {
+            // What version 1 wrote: no heartbeat column.
+            let raw = Connection::open(&path).map_err(db)?;
+            raw.execute_batch("ALTER TABLE trials DROP COLUMN heartbeat_at; UPDATE meta SET value = 1 WHERE key = 'schema_version';")
+                .map_err(db)?;
+        }
+        let s = SqliteStorage::open(&path)?;
+        assert_eq!(s.trial(done.id)?.value, Some(1.5), "finished trials survive the migration");
+        s.heartbeat(running.id)?;
+        let version: i64 = s.lock().query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0)).map_err(db)?;
+        assert_eq!(version, SCHEMA_VERSION);
         Ok(())
     }
 
