@@ -28,7 +28,9 @@ use crate::seed::{seed_libtorch, seeded, trial_seed};
 ///   fails with that reason and the study goes on;
 /// - the slot is released.
 ///
-/// Share one `DeviceSlots` between the study's workers (`&` is enough: it is `Sync`).
+/// Share one `DeviceSlots` between the study's workers (`&` is enough: it is `Sync`). On the
+/// CPU, trials running at once share libtorch's one pool of intra-op threads: small models
+/// train faster with `tch::set_num_threads(1)` and the parallelism of `n_jobs`.
 ///
 /// ```no_run
 /// use bo_core::{Float, Optimize, Study, Trial};

@@ -123,6 +123,9 @@ fn params(lr: f64, optimizer: &str) -> Vec<(&'static str, ParamValue)> {
 
 #[test]
 fn cnn_study_prunes_a_hopeless_trial_mid_training_and_finds_an_accurate_one() -> anyhow::Result<()> {
+    // Tiny models: one libtorch thread per trial, parallelism from n_jobs (nextest runs each
+    // test in its own process, so this setting stays here).
+    tch::set_num_threads(1);
     let data = digits(600, 300);
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("tch.db");
@@ -190,6 +193,7 @@ fn cnn_study_prunes_a_hopeless_trial_mid_training_and_finds_an_accurate_one() ->
 
 #[test]
 fn a_seeded_trial_trains_the_same_twice() -> anyhow::Result<()> {
+    tch::set_num_threads(1);
     let data = digits(300, 100);
     let run = || -> anyhow::Result<Vec<f64>> {
         let study = Study::builder().name("repro").maximize().seed(3).build()?;

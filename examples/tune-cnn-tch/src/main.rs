@@ -64,6 +64,10 @@ struct Args {
     /// Keep only the first images of each MNIST split.
     #[arg(long)]
     limit: Option<usize>,
+    /// libtorch's CPU threads (one pool for the process). Default 1: the small models here
+    /// gain nothing from intra-op threads, and trials run in parallel with --jobs.
+    #[arg(long, default_value_t = 1)]
+    threads: i32,
     /// Seed of the sampler and of libtorch (per trial).
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -186,6 +190,7 @@ fn main() -> Result<()> {
         Some(dir) => data::mnist(dir, args.limit)?,
         None => data::digits(0.25),
     };
+    tch::set_num_threads(args.threads.max(1));
     let epochs = args.epochs.max(1);
     let jobs = args.jobs.max(1);
     let study = Study::builder()
