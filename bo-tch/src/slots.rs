@@ -324,6 +324,15 @@ mod tests {
     }
 
     #[test]
+    fn handles_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<DeviceSlots>();
+        check::<TrialContext>();
+        check::<EpochReporter>();
+        check::<Error>();
+    }
+
+    #[test]
     fn zero_slots_is_rejected() {
         let e = DeviceSlots::builder().device(DeviceChoice::Cpu).max_concurrent(0).build().unwrap_err();
         assert!(matches!(e, Error::InvalidConfig { what: "max_concurrent", .. }), "{e}");

@@ -193,6 +193,12 @@ fn main() -> Result<()> {
     tch::set_num_threads(args.threads.max(1));
     let epochs = args.epochs.max(1);
     let jobs = args.jobs.max(1);
+    // The device first: a GPU asked for and missing is an error before any file is made.
+    let slots = DeviceSlots::builder()
+        .device(args.device)
+        .max_concurrent(args.gpu_slots.unwrap_or(jobs))
+        .seed(args.seed)
+        .build()?;
     let study = Study::builder()
         .name(&args.study)
         .maximize()
@@ -201,11 +207,6 @@ fn main() -> Result<()> {
         .pruner(pruner(args.pruner, epochs as u64)?)
         .seed(args.seed)
         .load_if_exists(true)
-        .build()?;
-    let slots = DeviceSlots::builder()
-        .device(args.device)
-        .max_concurrent(args.gpu_slots.unwrap_or(jobs))
-        .seed(study.seed())
         .build()?;
     let device = slots.device();
     println!(
