@@ -785,6 +785,33 @@ mod tests {
     }
 
     #[test]
+    fn a_large_study_fits_on_a_subset_and_extends_the_posterior() {
+        // 320 random trials (beyond MAX_FIT_POINTS), then GP asks: the first fits on a
+        // subset, the next ones extend its posterior; all must land near the optimum.
+        let storage: Arc<dyn crate::Storage> = Arc::new(crate::InMemoryStorage::new());
+        let sphere = |t: &mut Trial| -> Result<f64> {
+            let x = t.suggest_float("x", Float::new(-5.0, 5.0))?;
+            let y = t.suggest_float("y", Float::new(-5.0, 5.0))?;
+            Ok((x - 1.0).powi(2) + (y + 2.0).powi(2))
+        };
+        let filler = Study::builder().name("big").storage(Arc::clone(&storage)).sampler(crate::RandomSampler::default()).seed(1).build().unwrap();
+        run(&filler, 320, sphere);
+        let gp = Study::builder()
+            .name("big")
+            .storage(Arc::clone(&storage))
+            .sampler(GpSampler::builder().seed(2).build().unwrap())
+            .load_if_exists(true)
+            .seed(2)
+            .build()
+            .unwrap();
+        run(&gp, 6, sphere);
+        let trials = gp.trials().unwrap();
+        let proposed: Vec<f64> = trials[320..].iter().map(|t| t.value.unwrap()).collect();
+        assert_eq!(proposed.len(), 6);
+        assert!(proposed.iter().all(|v| *v < 0.5), "GP proposals on a 320-trial sphere: {proposed:?}");
+    }
+
+    #[test]
     fn latin_hypercube_design_uses_each_stratum_once() {
         let n = 8;
         let sampler = GpSampler::builder().n_startup_trials(n).initial_design(InitialDesign::LatinHypercube).seed(3).build().unwrap();
