@@ -832,6 +832,12 @@ mod tests {
     }
 
     #[test]
+    fn stale_postgres_trials_are_failed_and_retried() -> Result<()> {
+        let Some(url) = postgres_test_url("retries") else { return Ok(()) };
+        crate::tests::stale_trials_are_failed_and_retried(std::sync::Arc::new(PostgresStorage::open(&url)?))
+    }
+
+    #[test]
     fn threads_share_one_postgres_storage_without_lost_or_duplicated_trials() -> Result<()> {
         use crate::space::Float;
         use crate::study::{Optimize, Study};
