@@ -192,8 +192,7 @@ impl StudyBuilder {
                     return Err(Error::InvalidConfig {
                         what: "heartbeat",
                         reason: format!(
-                            "grace ({:?}) must be longer than interval ({interval:?}), or live trials would be failed",
-                            grace
+                            "grace ({grace:?}) must be longer than interval ({interval:?}), or live trials would be failed"
                         ),
                     });
                 }
