@@ -339,7 +339,7 @@ pub(crate) fn stale_trials_are_failed_and_retried(storage: Arc<dyn Storage>) -> 
     let trials = s.trials()?;
     assert_eq!(trials[retry_number as usize].state, TrialState::Failed);
     assert_eq!(trials.len(), 3, "no second retry: {trials:?}");
-    assert!(fresh.params().is_empty() && trials[2].system_attrs.get(RETRIED_FROM_ATTR).is_none());
+    assert!(fresh.params().is_empty() && !trials[2].system_attrs.contains_key(RETRIED_FROM_ATTR));
     s.tell(fresh, 1.0)?;
     Ok(())
 }

@@ -215,7 +215,7 @@ fn killed_worker_trial_is_failed_and_retried(test: &str, storage: &str) -> Res<(
     let reason = killed.fail_reason.as_deref().unwrap_or_default();
     assert!(reason.contains("heartbeat"), "the reason names the heartbeat: {reason}");
     let retries: Vec<&FrozenTrial> =
-        trials.iter().filter(|t| t.system_attrs.get(RETRIED_FROM_ATTR).is_some()).collect();
+        trials.iter().filter(|t| t.system_attrs.contains_key(RETRIED_FROM_ATTR)).collect();
     assert_eq!(retries.len(), 1, "exactly one retry: {retries:?}");
     let retry = retries[0];
     assert_eq!(retry.number, hanging.number + 1, "the retry is the next trial run");

@@ -832,6 +832,16 @@ mod tests {
     }
 
     #[test]
+    fn open_storage_opens_postgres_and_postgresql_urls() -> Result<()> {
+        let Some(url) = postgres_test_url("url") else { return Ok(()) };
+        let a = crate::storage::open_storage(&url)?;
+        a.create_study("via-url", Direction::Maximize)?;
+        let b = crate::storage::open_storage(&url.replacen("postgres://", "postgresql://", 1))?;
+        assert_eq!(b.study("via-url")?.map(|r| r.direction), Some(Direction::Maximize));
+        Ok(())
+    }
+
+    #[test]
     fn stale_postgres_trials_are_failed_and_retried() -> Result<()> {
         let Some(url) = postgres_test_url("retries") else { return Ok(()) };
         crate::tests::stale_trials_are_failed_and_retried(std::sync::Arc::new(PostgresStorage::open(&url)?))

@@ -86,8 +86,8 @@ fn load_data() -> Data {
         .collect();
     let mut valid = valid;
     for (x, _) in train.iter_mut().chain(valid.iter_mut()) {
-        for j in 0..d {
-            x[j] = (x[j] - mean[j]) / sd[j];
+        for ((v, m), s) in x.iter_mut().zip(&mean).zip(&sd) {
+            *v = (*v - m) / s;
         }
     }
     Data { train, valid }
@@ -149,9 +149,9 @@ impl Sgd {
             let (h, p) = net.forward(x);
             let dz = p - y;
             g.b2 += dz;
-            for k in 0..hidden {
-                g.w2[k] += dz * h[k];
-                let dh = dz * net.w2[k] * (1.0 - h[k] * h[k]);
+            for (k, hk) in h.iter().enumerate() {
+                g.w2[k] += dz * hk;
+                let dh = dz * net.w2[k] * (1.0 - hk * hk);
                 g.b1[k] += dh;
                 for (gw, xi) in g.w1[k].iter_mut().zip(x) {
                     *gw += dh * xi;
@@ -164,12 +164,16 @@ impl Sgd {
             *v = mu * *v - lr * (g * scale + l2 * *w);
             *w += *v;
         };
-        for k in 0..hidden {
-            for j in 0..inputs {
-                update(&mut net.w1[k][j], &mut self.v.w1[k][j], g.w1[k][j]);
+        for (k, row) in net.w1.iter_mut().enumerate() {
+            for (j, w) in row.iter_mut().enumerate() {
+                update(w, &mut self.v.w1[k][j], g.w1[k][j]);
             }
-            update(&mut net.b1[k], &mut self.v.b1[k], g.b1[k]);
-            update(&mut net.w2[k], &mut self.v.w2[k], g.w2[k]);
+        }
+        for (k, b) in net.b1.iter_mut().enumerate() {
+            update(b, &mut self.v.b1[k], g.b1[k]);
+        }
+        for (k, w) in net.w2.iter_mut().enumerate() {
+            update(w, &mut self.v.w2[k], g.w2[k]);
         }
         update(&mut net.b2, &mut self.v.b2, g.b2);
     }
