@@ -4,12 +4,14 @@
 //!
 //! Latency of one `ask` + five `suggest_float` + `tell` cycle, and of `ask` alone, with 1k,
 //! 10k and 100k finished trials already in the study, on SQLite and PostgreSQL. Reads are
-//! incremental, so the latency must not grow with the study. The study is filled through the
-//! storage API (create, five params, finish per trial); the random sampler keeps the
+//! incremental, so the latency must not grow with the study. The SQLite study is filled
+//! through the storage API (create, five params, finish per trial); the PostgreSQL one by one
+//! bulk `INSERT … SELECT generate_series` into the same tables (the API would take many
+//! minutes per 100k trials: several round trips per write). The random sampler keeps the
 //! sampler's own cost out of the numbers. Prints a Markdown table.
 //!
-//! Options (environment): `BO_SIZES=1000,10000,100000`, `BO_ASKS=200`, `BO_FILL_THREADS=4`
-//! (PostgreSQL fill).
+//! Options (environment): `BO_SIZES=1000,10000,100000`, `BO_ASKS=200`,
+//! `BO_BACKENDS=sqlite,postgres`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,31 +24,45 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// Adds finished trials `from..to` to the study through the storage API.
-fn fill(storage: &Arc<dyn Storage>, study: u64, count: u64, threads: u64) -> anyhow::Result<()> {
+/// Adds `count` finished trials to the study through the storage API.
+fn fill_api(storage: &Arc<dyn Storage>, study: u64, count: u64) -> anyhow::Result<()> {
     let d = Distribution::Float(Float::new(0.0, 1.0));
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|k| {
-                let (storage, d) = (storage.clone(), d.clone());
-                s.spawn(move || -> bo_core::Result<()> {
-                    for i in (k..count).step_by(threads as usize) {
-                        let t = storage.create_trial(study)?;
-                        for (j, name) in PARAMS.iter().enumerate() {
-                            let v = ((i * 7 + j as u64 * 13) % 1000) as f64 / 1000.0;
-                            storage.set_param(t.id, name, &d, &ParamValue::Float(v))?;
-                        }
-                        storage.finish(t.id, &Outcome::Complete((i % 977) as f64))?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join().map_err(|_| anyhow::anyhow!("a fill thread panicked"))??;
+    for i in 0..count {
+        let t = storage.create_trial(study)?;
+        for (j, name) in PARAMS.iter().enumerate() {
+            let v = ((i * 7 + j as u64 * 13) % 1000) as f64 / 1000.0;
+            storage.set_param(t.id, name, &d, &ParamValue::Float(v))?;
         }
-        Ok(())
-    })
+        storage.finish(t.id, &Outcome::Complete((i % 977) as f64))?;
+    }
+    Ok(())
+}
+
+/// Adds `count` finished trials (five params each) to the study in three SQL statements.
+fn fill_postgres(url: &str, study: u64, count: u64) -> anyhow::Result<()> {
+    let mut client = url.parse::<postgres::Config>()?.connect(postgres::NoTls)?;
+    let d = serde_json::to_string(&Distribution::Float(Float::new(0.0, 1.0)))?;
+    let (sid, count) = (study as i64, count as i64);
+    let mut tx = client.transaction()?;
+    let seq: i64 = tx
+        .query_one("UPDATE bo_studies SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq", &[&sid])?
+        .get(0);
+    tx.execute(
+        "INSERT INTO bo_trials (study_id, number, state, value, started_at, finished_at, seq)
+         SELECT $1, s.n_trials + g, 'COMPLETE', (g % 977)::float8, 0, 1, $3
+         FROM bo_studies s, generate_series(0::bigint, $2::bigint - 1) g WHERE s.id = $1",
+        &[&sid, &count, &seq],
+    )?;
+    tx.execute(
+        "INSERT INTO bo_params (trial_id, name, distribution, internal)
+         SELECT t.id, p.name, $3, random() FROM bo_trials t
+         CROSS JOIN (VALUES ('lr'), ('momentum'), ('dropout'), ('l2'), ('warmup')) AS p(name)
+         WHERE t.study_id = $1 AND t.seq = $2",
+        &[&sid, &seq, &d],
+    )?;
+    tx.execute("UPDATE bo_studies SET n_trials = n_trials + $2 WHERE id = $1", &[&sid, &count])?;
+    tx.commit()?;
+    Ok(())
 }
 
 fn percentile(sorted: &[Duration], q: f64) -> f64 {
@@ -54,7 +70,7 @@ fn percentile(sorted: &[Duration], q: f64) -> f64 {
     sorted[i].as_secs_f64() * 1e3
 }
 
-fn bench(label: &str, url: &str, sizes: &[u64], asks: usize, fill_threads: u64) -> anyhow::Result<()> {
+fn bench(label: &str, url: &str, sizes: &[u64], asks: usize) -> anyhow::Result<()> {
     let storage = open_storage(url)?;
     let name = format!("latency-{}", std::process::id());
     let study = Study::builder()
@@ -68,7 +84,11 @@ fn bench(label: &str, url: &str, sizes: &[u64], asks: usize, fill_threads: u64) 
     for &size in sizes {
         let started = Instant::now();
         let target = size.saturating_sub(have);
-        fill(&storage, study.id(), target, fill_threads)?;
+        if url.starts_with("postgres") {
+            fill_postgres(url, study.id(), target)?;
+        } else {
+            fill_api(&storage, study.id(), target)?;
+        }
         let fill_secs = started.elapsed().as_secs_f64();
         // Warm-up: the first ask after the fill reads the new trials (once).
         for _ in 0..5 {
@@ -109,14 +129,18 @@ fn main() -> anyhow::Result<()> {
         .map(|s| s.trim().parse())
         .collect::<Result<_, _>>()?;
     let asks: usize = env_or("BO_ASKS", 200);
-    let fill_threads: u64 = env_or("BO_FILL_THREADS", 4);
+    let backends: String = env_or("BO_BACKENDS", "sqlite,postgres".to_string());
     println!("| storage | trials in study | ask+5 params+tell p50 (ms) | p99 (ms) | ask p50 (ms) | ask p99 (ms) | fill time |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     let dir = tempfile::tempdir()?;
-    bench("SQLite", &format!("sqlite:{}", dir.path().join("latency.db").display()), &sizes, asks, 1)?;
-    match std::env::var("BO_TEST_POSTGRES_URL") {
-        Ok(url) => bench("PostgreSQL", &url, &sizes, asks, fill_threads)?,
-        Err(_) => eprintln!("BO_TEST_POSTGRES_URL is not set: no PostgreSQL rows"),
+    if backends.contains("sqlite") {
+        bench("SQLite", &format!("sqlite:{}", dir.path().join("latency.db").display()), &sizes, asks)?;
+    }
+    if backends.contains("postgres") {
+        match std::env::var("BO_TEST_POSTGRES_URL") {
+            Ok(url) => bench("PostgreSQL", &url, &sizes, asks)?,
+            Err(_) => eprintln!("BO_TEST_POSTGRES_URL is not set: no PostgreSQL rows"),
+        }
     }
     Ok(())
 }
