@@ -11,9 +11,11 @@ cd "$(dirname "$0")/../.."
 WORKERS=${1:-4}
 TRIALS=${2:-10}
 STUDY=${STUDY:-breast-cancer-mlp}
+PROFILE=${PROFILE:-release}          # PROFILE=dev uses a debug build
+BIN=target/$([[ $PROFILE == dev ]] && echo debug || echo "$PROFILE")
 
-echo "== building the worker and the bo CLI (release)" >&2
-cargo build --release -q -p example-distributed -p bo-cli
+echo "== building the worker and the bo CLI ($PROFILE)" >&2
+cargo build --profile "$PROFILE" -q -p example-distributed -p bo-cli
 
 source scripts/with-postgres.sh
 pids=()
@@ -25,9 +27,9 @@ trap cleanup EXIT
 bo_postgres_start            # sets BO_TEST_POSTGRES_URL (or uses the one you set)
 export BO_STORAGE=$BO_TEST_POSTGRES_URL
 
-if target/release/bo --help 2>/dev/null | grep -qw serve; then
+if $BIN/bo --help 2>/dev/null | grep -qw serve; then
   echo "== bo serve (dashboard and HTTP API) on http://127.0.0.1:8080" >&2
-  target/release/bo serve --storage "$BO_STORAGE" >/tmp/bo-serve.log 2>&1 &
+  $BIN/bo serve --storage "$BO_STORAGE" >/tmp/bo-serve.log 2>&1 &
   pids+=($!)
 else
   echo "== this bo binary has no 'serve' command (bo-server not built in): no dashboard" >&2
@@ -36,7 +38,7 @@ fi
 echo "== $WORKERS workers x $TRIALS trials on study '$STUDY'" >&2
 workers=()
 for i in $(seq 1 "$WORKERS"); do
-  target/release/bo-worker --study "$STUDY" --trials "$TRIALS" --heartbeat 2 --grace 30 &
+  $BIN/bo-worker --study "$STUDY" --trials "$TRIALS" --heartbeat 2 --grace 30 &
   workers+=($!)
 done
 pids+=("${workers[@]}")
@@ -45,5 +47,5 @@ for pid in "${workers[@]}"; do wait "$pid" || status=1; done
 [[ $status == 0 ]] || { echo "a worker failed" >&2; exit 1; }
 
 echo "== the study" >&2
-target/release/bo studies
-target/release/bo best "$STUDY"
+$BIN/bo studies
+$BIN/bo best "$STUDY"
