@@ -30,6 +30,12 @@ names = ("%s/%s" % (p["name"], f) for p in json.load(sys.stdin)["packages"] for 
 print(",".join(n for n in names if n not in skip))
 ' "$SKIP_FEATURES")
 
+# A throwaway PostgreSQL server (installed from Debian if missing) for the PostgreSQL tests,
+# which read BO_TEST_POSTGRES_URL; stopped and deleted at exit.
+source scripts/with-postgres.sh
+trap bo_postgres_stop EXIT
+bo_postgres_start
+
 echo "== cargo nextest (workspace, all features but $SKIP_FEATURES)" >&2
 cargo nextest run --workspace --features "$FEATURES" --no-fail-fast
 echo "== doctests" >&2

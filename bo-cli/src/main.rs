@@ -21,7 +21,8 @@ struct Cli {
 
 #[derive(Args)]
 struct StorageArg {
-    /// Where the studies live: `sqlite:PATH` (a SQLite file) or `memory:`.
+    /// Where the studies live: `sqlite:PATH` (a SQLite file), `postgres://user@host:port/db`
+    /// (feature `postgres`, default) or `memory:`.
     #[arg(long, env = "BO_STORAGE", default_value = "sqlite:bo.db", value_name = "URL")]
     storage: String,
 }

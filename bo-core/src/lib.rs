@@ -2,8 +2,9 @@
 //!
 //! Ask a [`Trial`] for hyperparameters, report a metric each epoch or fold, stop hopeless
 //! trials early ([`Pruner`]s), and let a model of the objective ([`Sampler`]s: TPE, CMA-ES,
-//! random, grid, Sobol) pick the next configuration. Studies live in a [`Storage`]: in memory, or a
-//! SQLite file shared by several processes.
+//! random, grid, Sobol) pick the next configuration. Studies live in a [`Storage`]: in memory, a
+//! SQLite file shared by several processes, or a PostgreSQL database shared by workers on many
+//! machines (with heartbeats, so a trial whose worker died is failed and can be retried).
 //!
 //! ```
 //! use bo_core::{Float, Optimize, Study, Trial};
@@ -21,6 +22,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `sqlite` | yes | [`SqliteStorage`], the embedded default storage (bundled SQLite) |
+//! | `postgres` | no | [`PostgresStorage`]: one database shared by workers on many machines |
 //! | `progress` | yes | the indicatif progress bar of [`Study::optimize_with`] |
 //! | `derive` | no | `#[derive(SearchSpace)]` for typed search spaces |
 //! | `plot` | no | rendering of the [`plot`] figures to SVG and PNG (plotters, embedded font) |
@@ -31,6 +33,7 @@
 //! "The CMA Evolution Strategy: A Tutorial" (2016).
 
 mod error;
+mod heartbeat;
 mod history;
 mod math;
 mod rng;
@@ -66,6 +69,8 @@ pub use study::{Callback, Optimize, Study, StudyBuilder};
 pub use trial::{Reporter, SearchSpace, Trial};
 pub use trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId, TrialState};
 
+#[cfg(feature = "postgres")]
+pub use storage::PostgresStorage;
 #[cfg(feature = "sqlite")]
 pub use storage::SqliteStorage;
 

@@ -6,11 +6,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result, is_pruned};
+use crate::heartbeat::{Heartbeat, HeartbeatConfig};
 use crate::history::{History, TrialCache};
 use crate::pruner::{NopPruner, Pruner};
 use crate::sampler::Sampler;
 use crate::space::{ParamValue, Params};
-use crate::storage::{FIXED_PARAMS_ATTR, FixedParams, InMemoryStorage, Storage};
+use crate::storage::{FIXED_PARAMS_ATTR, FixedParams, InMemoryStorage, RETRIED_FROM_ATTR, RETRY_ATTR, Storage};
 use crate::trial::Trial;
 use crate::trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialState};
 
@@ -25,6 +26,8 @@ pub(crate) struct StudyCore {
     pub(crate) seed: u64,
     cache: Mutex<TrialCache>,
     stop: AtomicBool,
+    /// Heartbeat settings and the thread that beats this handle's running trials.
+    heartbeat: Option<(HeartbeatConfig, Heartbeat)>,
 }
 
 impl StudyCore {
@@ -94,6 +97,8 @@ pub struct StudyBuilder {
     storage: Option<Arc<dyn Storage>>,
     seed: Option<u64>,
     load_if_exists: bool,
+    heartbeat: Option<(Duration, Duration)>,
+    max_retries: Option<u32>,
 }
 
 impl StudyBuilder {
@@ -143,9 +148,57 @@ impl StudyBuilder {
         self.load_if_exists = yes;
         self
     }
+    /// Heartbeats for running trials, so that a trial whose worker died (killed, out of
+    /// memory, machine lost) does not stay RUNNING forever.
+    ///
+    /// While a trial runs (under [`Study::optimize_with`], or from [`Study::ask`] until it is
+    /// told or dropped) a background thread records a heartbeat for it every `interval`.
+    /// Every [`Study::ask`] first marks FAILED the study's RUNNING trials whose last
+    /// heartbeat is older than `grace` (see [`Storage::fail_stale_trials`]), and re-enqueues
+    /// them if [`StudyBuilder::retry_failed_trials`] says so. `grace` must exceed `interval`;
+    /// a few intervals leave room for a busy machine. Every worker of a study should use the
+    /// same settings. Default: off.
+    pub fn heartbeat(mut self, interval: Duration, grace: Duration) -> Self {
+        self.heartbeat = Some((interval, grace));
+        self
+    }
+    /// Re-enqueue a trial failed for missed heartbeats, with the same parameters, at most
+    /// `max_retries` times per original trial (Optuna's `RetryFailedTrialCallback`).
+    ///
+    /// The new WAITING trial carries the system attributes `retried_from` (the number of the
+    /// original trial) and `retry` (1 for the first retry, 2 for the next, …). Needs
+    /// [`StudyBuilder::heartbeat`]. Default: `0` (no retry).
+    pub fn retry_failed_trials(mut self, max_retries: u32) -> Self {
+        self.max_retries = Some(max_retries);
+        self
+    }
 
     /// Creates or loads the study.
     pub fn build(self) -> Result<Study> {
+        let heartbeat = match (self.heartbeat, self.max_retries) {
+            (None, Some(n)) if n > 0 => {
+                return Err(Error::InvalidConfig {
+                    what: "retry_failed_trials",
+                    reason: "needs heartbeat(interval, grace): only trials failed for missed heartbeats are retried"
+                        .into(),
+                });
+            }
+            (None, _) => None,
+            (Some((interval, grace)), retries) => {
+                if interval.is_zero() {
+                    return Err(Error::InvalidConfig { what: "heartbeat", reason: "interval must be > 0".into() });
+                }
+                if grace <= interval {
+                    return Err(Error::InvalidConfig {
+                        what: "heartbeat",
+                        reason: format!(
+                            "grace ({grace:?}) must be longer than interval ({interval:?}), or live trials would be failed"
+                        ),
+                    });
+                }
+                Some(HeartbeatConfig { interval, grace, max_retries: retries.unwrap_or(0) })
+            }
+        };
         let storage = self.storage.unwrap_or_else(|| Arc::new(InMemoryStorage::new()));
         let seed = self.seed.unwrap_or_else(entropy_seed);
         let name = match self.name {
@@ -176,6 +229,7 @@ impl StudyBuilder {
         };
         let sampler = self.sampler.unwrap_or_else(|| Arc::new(crate::sampler::TpeSampler::default()));
         let pruner = self.pruner.unwrap_or_else(|| Arc::new(NopPruner));
+        let heartbeat = heartbeat.map(|c| (c, Heartbeat::new(storage.clone(), c.interval)));
         let core = StudyCore {
             id,
             name,
@@ -186,6 +240,7 @@ impl StudyBuilder {
             seed,
             cache: Mutex::new(TrialCache::default()),
             stop: AtomicBool::new(false),
+            heartbeat,
         };
         Ok(Study { core: Arc::new(core) })
     }
@@ -270,6 +325,8 @@ impl Study {
             storage: None,
             seed: None,
             load_if_exists: false,
+            heartbeat: None,
+            max_retries: None,
         }
     }
 
@@ -297,6 +354,9 @@ impl Study {
     /// Starts a trial: claims an enqueued one if any, else creates one. The objective
     /// suggests, reports and then gives it back with [`Study::tell`] (or a `tell_*`).
     pub fn ask(&self) -> Result<Trial> {
+        if let Some((config, _)) = &self.core.heartbeat {
+            self.fail_stale_trials(config)?;
+        }
         // Claiming is a write transaction; skip it unless the (incremental) read shows a
         // waiting trial. The claim itself stays atomic: another worker may win it.
         let claimed = if self.core.has_waiting_trials()? {
@@ -308,9 +368,55 @@ impl Study {
             Some(t) => t,
             None => self.core.storage.create_trial(self.core.id)?,
         };
+        let beat = match &self.core.heartbeat {
+            Some((_, heartbeat)) => match heartbeat.track(record.id) {
+                Ok(guard) => Some(guard),
+                Err(e) => {
+                    // Without heartbeats the trial could never be found stale: end it now.
+                    let reason = format!("could not start its heartbeat: {e}");
+                    if let Err(e2) = self.core.storage.finish(record.id, &Outcome::Failed(reason)) {
+                        tracing::warn!(trial = record.number, error = %e2, "could not fail a trial without heartbeat");
+                    }
+                    return Err(e);
+                }
+            },
+            None => None,
+        };
         let fixed = fixed_params(&record);
         let history = self.core.history(Some(record.number))?;
-        Ok(Trial::new(self.core.clone(), &record, history, fixed))
+        Ok(Trial::new(self.core.clone(), &record, history, fixed).with_heartbeat(beat))
+    }
+
+    /// Fails the study's trials whose heartbeats stopped and re-enqueues them if asked.
+    fn fail_stale_trials(&self, config: &HeartbeatConfig) -> Result<()> {
+        for t in self.core.storage.fail_stale_trials(self.core.id, config.grace)? {
+            let reason = t.fail_reason.as_deref().unwrap_or_default();
+            tracing::warn!(trial = t.number, %reason, "failed a trial whose worker stopped sending heartbeats");
+            let retry = t.system_attrs.get(RETRY_ATTR).and_then(serde_json::Value::as_u64).unwrap_or(0);
+            if config.max_retries == 0 {
+                continue;
+            }
+            if retry >= u64::from(config.max_retries) {
+                tracing::warn!(trial = t.number, retries = retry, "not retried again: retry_failed_trials limit reached");
+                continue;
+            }
+            let original = t.system_attrs.get(RETRIED_FROM_ATTR).and_then(serde_json::Value::as_u64).unwrap_or(t.number);
+            // The enqueued values the trial had (if any), and every value it had suggested.
+            let mut fixed: FixedParams = match t.system_attrs.get(FIXED_PARAMS_ATTR) {
+                Some(serde_json::Value::Object(map)) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                _ => FixedParams::new(),
+            };
+            fixed.extend(t.params.iter().map(|(k, v)| (k.clone(), v.to_json())));
+            let attrs = [
+                (RETRIED_FROM_ATTR.to_string(), serde_json::Value::from(original)),
+                (RETRY_ATTR.to_string(), serde_json::Value::from(retry + 1)),
+            ]
+            .into_iter()
+            .collect();
+            let again = self.core.storage.enqueue_trial_with_attrs(self.core.id, &fixed, &attrs)?;
+            tracing::info!(trial = t.number, retry = retry + 1, new_trial = again.number, "re-enqueued a failed trial");
+        }
+        Ok(())
     }
 
     /// Completes `trial` with `value`. A NaN or infinite value marks it FAILED instead
@@ -447,10 +553,21 @@ impl Study {
                 }
             }
             let mut trial = self.ask()?;
+            let id = trial.id();
             let result = catch_unwind(AssertUnwindSafe(|| objective(&mut trial)));
-            let record = match result {
-                Ok(r) => self.tell_result(trial, r)?,
-                Err(panic) => self.tell_failed(trial, format!("objective panicked: {}", panic_message(panic.as_ref())))?,
+            let told = match result {
+                Ok(r) => self.tell_result(trial, r),
+                Err(panic) => self.tell_failed(trial, format!("objective panicked: {}", panic_message(panic.as_ref()))),
+            };
+            let record = match (told, id) {
+                // Another worker failed the trial meanwhile (its heartbeats came too late):
+                // that is the trial's outcome; the study goes on.
+                (Err(Error::TrialFinished { .. }), Some(id)) if self.core.heartbeat.is_some() => {
+                    let record = self.core.storage.trial(id)?;
+                    tracing::warn!(trial = record.number, state = %record.state, "trial was ended by another worker");
+                    record
+                }
+                (told, _) => told?,
             };
             progress.finished(&record);
             for cb in &options.callbacks {

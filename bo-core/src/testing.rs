@@ -407,6 +407,54 @@ pub fn pruner_suite(make: impl Fn() -> Box<dyn crate::Pruner>) {
     }
 }
 
+/// Environment variable naming the PostgreSQL server the tests use
+/// (`postgres://user@host:port/db`); `scripts/test.sh` starts a throwaway one and sets it.
+pub const POSTGRES_URL_ENV: &str = "BO_TEST_POSTGRES_URL";
+
+/// Environment variable that, set to `1`, lets the PostgreSQL tests pass without a server.
+pub const SKIP_POSTGRES_ENV: &str = "BO_SKIP_POSTGRES";
+
+/// A fresh, empty schema on the test PostgreSQL server, as a URL whose `search_path` names
+/// it: each call gets its own tables, so tests run in parallel without seeing each other.
+///
+/// `None` when [`POSTGRES_URL_ENV`] is unset and [`SKIP_POSTGRES_ENV`] is `1` (the caller
+/// returns early). `tag` goes into the schema name (to find a test's data).
+///
+/// # Panics
+///
+/// When [`POSTGRES_URL_ENV`] is unset (and the tests are not explicitly skipped), so that a
+/// missing server is never mistaken for a pass; when the server cannot be reached.
+#[cfg(feature = "postgres")]
+pub fn postgres_test_url(tag: &str) -> Option<String> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let base = match std::env::var(POSTGRES_URL_ENV) {
+        Ok(url) if !url.is_empty() => url,
+        _ if std::env::var(SKIP_POSTGRES_ENV).as_deref() == Ok("1") => {
+            eprintln!("{SKIP_POSTGRES_ENV}=1: skipping a PostgreSQL test");
+            return None;
+        }
+        _ => panic!(
+            "{POSTGRES_URL_ENV} is not set: run the tests through scripts/test.sh (it starts a throwaway \
+             PostgreSQL server), or set {POSTGRES_URL_ENV}=postgres://user@host:port/db, or set \
+             {SKIP_POSTGRES_ENV}=1 to skip the PostgreSQL tests"
+        ),
+    };
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let tag: String = tag.chars().filter(|c| c.is_ascii_alphanumeric()).take(20).collect::<String>().to_lowercase();
+    let schema =
+        format!("bo_test_{tag}_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+    let mut client = base
+        .parse::<postgres::Config>()
+        .and_then(|c| c.connect(postgres::NoTls))
+        .unwrap_or_else(|e| panic!("cannot connect to the test PostgreSQL server at {POSTGRES_URL_ENV}: {e}"));
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .unwrap_or_else(|e| panic!("cannot create schema {schema} on the test PostgreSQL server: {e}"));
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Some(format!("{base}{sep}options=-csearch_path%3D{schema}"))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -472,3 +520,4 @@ fn stale_trials_are_failed_once(s: &dyn Storage) -> Result<()> {
     assert!(s.fail_stale_trials(study + 1000, std::time::Duration::ZERO).is_err(), "unknown study must be an error");
     Ok(())
 }
+

@@ -293,3 +293,85 @@ fn open_storage_rejects_unknown_urls() {
     assert!(matches!(open_storage("sqlite:"), Err(Error::InvalidStorageUrl { .. })));
     assert!(open_storage("memory:").is_ok());
 }
+
+#[test]
+fn heartbeat_settings_are_validated_once_in_build() {
+    let ms = Duration::from_millis;
+    let err = |b: StudyBuilder| matches!(b.build(), Err(Error::InvalidConfig { .. }));
+    assert!(err(Study::builder().heartbeat(ms(100), ms(100))), "grace must exceed the interval");
+    assert!(err(Study::builder().heartbeat(ms(0), ms(100))), "the interval must be positive");
+    assert!(err(Study::builder().retry_failed_trials(2)), "retries need heartbeats");
+    assert!(Study::builder().retry_failed_trials(0).build().is_ok(), "zero retries need nothing");
+    assert!(Study::builder().heartbeat(ms(100), ms(1000)).retry_failed_trials(3).build().is_ok());
+}
+
+/// A trial whose handle is dropped stops beating; after the grace period the next `ask`
+/// fails it and runs a retry with its parameters first; a retry is retried at most
+/// `max_retries` times. Sleeps only wait for the grace period to pass; nothing asserts a time.
+pub(crate) fn stale_trials_are_failed_and_retried(storage: Arc<dyn Storage>) -> Result<()> {
+    use crate::storage::{RETRIED_FROM_ATTR, RETRY_ATTR};
+    let (interval, grace) = (Duration::from_millis(50), Duration::from_millis(250));
+    let wait = || std::thread::sleep(grace + Duration::from_millis(300));
+    let s = Study::builder()
+        .shared_storage(storage)
+        .name("retries")
+        .sampler(RandomSampler)
+        .heartbeat(interval, grace)
+        .retry_failed_trials(1)
+        .build()?;
+    let mut first = s.ask()?;
+    let x = first.suggest_float("x", Float::new(0.0, 1.0))?;
+    let first_number = first.number().unwrap_or(u64::MAX);
+    drop(first); // the worker "dies": no tell, no more heartbeats
+    wait();
+    let mut retry = s.ask()?;
+    let stored = s.storage().trial(s.trials()?[first_number as usize].id)?;
+    assert_eq!(stored.state, TrialState::Failed, "the abandoned trial is failed");
+    assert!(stored.fail_reason.as_deref().is_some_and(|r| r.contains("heartbeat")), "{:?}", stored.fail_reason);
+    assert_eq!(retry.suggest_float("x", Float::new(0.0, 1.0))?, x, "the retry has the same parameters");
+    let retry_number = retry.number().unwrap_or(u64::MAX);
+    let record = s.storage().trial(s.trials()?[retry_number as usize].id)?;
+    assert_eq!(record.system_attrs.get(RETRIED_FROM_ATTR).and_then(|v| v.as_u64()), Some(first_number));
+    assert_eq!(record.system_attrs.get(RETRY_ATTR).and_then(|v| v.as_u64()), Some(1));
+    drop(retry); // dies too: with max_retries = 1 it is not retried again
+    wait();
+    let fresh = s.ask()?;
+    let trials = s.trials()?;
+    assert_eq!(trials[retry_number as usize].state, TrialState::Failed);
+    assert_eq!(trials.len(), 3, "no second retry: {trials:?}");
+    assert!(fresh.params().is_empty() && !trials[2].system_attrs.contains_key(RETRIED_FROM_ATTR));
+    s.tell(fresh, 1.0)?;
+    Ok(())
+}
+
+#[test]
+fn stale_in_memory_trials_are_failed_and_retried() -> Result<()> {
+    stale_trials_are_failed_and_retried(Arc::new(InMemoryStorage::new()))
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn stale_sqlite_trials_are_failed_and_retried() -> Result<()> {
+    let dir = tempfile::tempdir().map_err(Error::storage)?;
+    stale_trials_are_failed_and_retried(Arc::new(SqliteStorage::open(dir.path().join("retries.db"))?))
+}
+
+#[test]
+fn a_trial_failed_by_another_worker_does_not_stop_the_run() -> Result<()> {
+    let s = Study::builder()
+        .sampler(RandomSampler)
+        .heartbeat(Duration::from_millis(100), Duration::from_secs(60))
+        .build()?;
+    let storage = s.storage().clone();
+    s.optimize_with(quiet(3), |t: &mut Trial| {
+        let x = t.suggest_float("x", Float::new(0.0, 1.0))?;
+        if t.number() == Some(1) {
+            // What another worker does when this trial's heartbeats come too late.
+            storage.finish(t.id().unwrap_or(u64::MAX), &Outcome::Failed("the worker stopped sending heartbeats".into()))?;
+        }
+        Ok::<_, Error>(x)
+    })?;
+    let states: Vec<TrialState> = s.trials()?.iter().map(|t| t.state).collect();
+    assert_eq!(states, vec![TrialState::Complete, TrialState::Failed, TrialState::Complete]);
+    Ok(())
+}

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::{Error, Result};
+use crate::heartbeat::BeatGuard;
 use crate::history::History;
 use crate::rng::TrialRng;
 use crate::space::{Categorical, Choice, Distribution, Distributions, Float, Int, ParamValue, Params};
@@ -111,6 +112,8 @@ pub struct Trial {
     history: Option<History>,
     relative: Option<(Distributions, Params)>,
     rng: TrialRng,
+    /// Keeps this trial's heartbeats going while the handle lives (studies with heartbeats).
+    _beat: Option<BeatGuard>,
 }
 
 impl std::fmt::Debug for Trial {
@@ -124,7 +127,12 @@ impl Trial {
         let rng = TrialRng::for_trial(core.seed, record.number);
         let progress = Arc::new(Mutex::new(Progress::default()));
         let link = Link { core, id: record.id, number: record.number, progress: progress.clone() };
-        Trial { link: Some(link), progress, fixed, history: Some(history), relative: None, rng }
+        Trial { link: Some(link), progress, fixed, history: Some(history), relative: None, rng, _beat: None }
+    }
+
+    pub(crate) fn with_heartbeat(mut self, beat: Option<BeatGuard>) -> Self {
+        self._beat = beat;
+        self
     }
 
     /// A trial with fixed parameter values and no study, for testing an objective:
@@ -138,6 +146,7 @@ impl Trial {
             history: None,
             relative: None,
             rng: TrialRng::seed_from_u64(0),
+            _beat: None,
         }
     }
 

@@ -123,10 +123,20 @@ impl Storage for InMemoryStorage {
     }
 
     fn enqueue_trial(&self, study: StudyId, fixed: &FixedParams) -> Result<FrozenTrial> {
+        self.enqueue_trial_with_attrs(study, fixed, &std::collections::BTreeMap::new())
+    }
+
+    fn enqueue_trial_with_attrs(
+        &self,
+        study: StudyId,
+        fixed: &FixedParams,
+        system_attrs: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Result<FrozenTrial> {
+        let value = serde_json::to_value(fixed).map_err(Error::storage)?;
         let mut g = self.lock();
         let t = g.new_trial(study, TrialState::Waiting)?;
-        let value = serde_json::to_value(fixed).map_err(Error::storage)?;
         let tm = g.trial_mut(t.id)?;
+        tm.system_attrs.extend(system_attrs.iter().map(|(k, v)| (k.clone(), v.clone())));
         tm.system_attrs.insert(FIXED_PARAMS_ATTR.to_string(), value);
         Ok(tm.clone())
     }

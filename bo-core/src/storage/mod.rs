@@ -15,10 +15,14 @@ use crate::space::{Distribution, ParamValue};
 use crate::trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId};
 
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 pub use memory::InMemoryStorage;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStorage;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStorage;
 
@@ -44,6 +48,14 @@ pub type FixedParams = BTreeMap<String, serde_json::Value>;
 
 /// Key of [`FrozenTrial::system_attrs`] under which an enqueued trial keeps its fixed params.
 pub const FIXED_PARAMS_ATTR: &str = "fixed_params";
+
+/// Key of [`FrozenTrial::system_attrs`] under which a retried trial keeps the number of the
+/// trial it retries (the first of the chain); see `StudyBuilder::retry_failed_trials`.
+pub const RETRIED_FROM_ATTR: &str = "retried_from";
+
+/// Key of [`FrozenTrial::system_attrs`] under which a retried trial keeps its retry count
+/// (1 for the first retry of the original trial).
+pub const RETRY_ATTR: &str = "retry";
 
 /// Persistent home of studies and trials.
 ///
@@ -77,6 +89,25 @@ pub trait Storage: Send + Sync {
     fn create_trial(&self, study: StudyId) -> Result<FrozenTrial>;
     /// Creates a WAITING trial holding `fixed` parameter values.
     fn enqueue_trial(&self, study: StudyId, fixed: &FixedParams) -> Result<FrozenTrial>;
+    /// Creates a WAITING trial holding `fixed` parameter values and extra system attributes
+    /// (a retried trial's `retried_from` and `retry`, see `StudyBuilder::retry_failed_trials`).
+    ///
+    /// The default implementation supports no extra attributes: with an empty map it is
+    /// [`Storage::enqueue_trial`], otherwise [`Error::InvalidConfig`].
+    fn enqueue_trial_with_attrs(
+        &self,
+        study: StudyId,
+        fixed: &FixedParams,
+        system_attrs: &BTreeMap<String, serde_json::Value>,
+    ) -> Result<FrozenTrial> {
+        if system_attrs.is_empty() {
+            return self.enqueue_trial(study, fixed);
+        }
+        Err(Error::InvalidConfig {
+            what: "storage",
+            reason: "this storage cannot store the system attributes of an enqueued trial".into(),
+        })
+    }
     /// Atomically turns the oldest WAITING trial into RUNNING and returns it.
     fn claim_waiting_trial(&self, study: StudyId) -> Result<Option<FrozenTrial>>;
     /// Records a parameter of a running trial.
@@ -132,6 +163,14 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     fn enqueue_trial(&self, study: StudyId, fixed: &FixedParams) -> Result<FrozenTrial> {
         (**self).enqueue_trial(study, fixed)
     }
+    fn enqueue_trial_with_attrs(
+        &self,
+        study: StudyId,
+        fixed: &FixedParams,
+        system_attrs: &BTreeMap<String, serde_json::Value>,
+    ) -> Result<FrozenTrial> {
+        (**self).enqueue_trial_with_attrs(study, fixed, system_attrs)
+    }
     fn claim_waiting_trial(&self, study: StudyId) -> Result<Option<FrozenTrial>> {
         (**self).claim_waiting_trial(study)
     }
@@ -161,11 +200,14 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     }
 }
 
-/// Opens a storage from a URL: `memory:`, `sqlite:PATH` / `sqlite://PATH`, or a bare path
-/// (taken as a SQLite file).
+/// Opens a storage from a URL: `memory:`, `sqlite:PATH` / `sqlite://PATH`, a bare path
+/// (taken as a SQLite file), or `postgres://…` / `postgresql://…` (feature `postgres`).
 pub fn open_storage(url: &str) -> Result<Arc<dyn Storage>> {
     if url == "memory:" || url == "memory" {
         return Ok(Arc::new(InMemoryStorage::new()));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return open_postgres(url);
     }
     let path = if let Some(rest) = url.strip_prefix("sqlite://") {
         rest
@@ -190,6 +232,28 @@ fn open_sqlite(path: &str) -> Result<Arc<dyn Storage>> {
 #[cfg(not(feature = "sqlite"))]
 fn open_sqlite(_path: &str) -> Result<Arc<dyn Storage>> {
     Err(Error::FeatureDisabled { feature: "sqlite" })
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres(url: &str) -> Result<Arc<dyn Storage>> {
+    Ok(Arc::new(PostgresStorage::open(url)?))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_postgres(_url: &str) -> Result<Arc<dyn Storage>> {
+    Err(Error::FeatureDisabled { feature: "postgres" })
+}
+
+/// The system attributes of an enqueued trial, as JSON text: `fixed_params` and `extra`.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn enqueued_system_attrs(
+    fixed: &FixedParams,
+    extra: &BTreeMap<String, serde_json::Value>,
+) -> Result<String> {
+    let mut attrs: serde_json::Map<String, serde_json::Value> =
+        extra.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    attrs.insert(FIXED_PARAMS_ATTR.to_string(), serde_json::to_value(fixed).map_err(Error::storage)?);
+    Ok(serde_json::Value::Object(attrs).to_string())
 }
 
 /// Checks that a value can be written to a trial in `state`.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::{Cursor, FIXED_PARAMS_ATTR, FixedParams, Storage, StudyRecord, stale_trial_reason};
+use super::{Cursor, FixedParams, Storage, StudyRecord, stale_trial_reason};
 use crate::error::{Error, Result};
 use crate::space::{Distribution, ParamValue};
 use crate::trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId, TrialState, now_secs};
@@ -476,9 +476,16 @@ impl Storage for SqliteStorage {
     }
 
     fn enqueue_trial(&self, study: StudyId, fixed: &FixedParams) -> Result<FrozenTrial> {
-        let mut attrs = serde_json::Map::new();
-        attrs.insert(FIXED_PARAMS_ATTR.to_string(), serde_json::to_value(fixed).map_err(Error::storage)?);
-        let attrs = serde_json::Value::Object(attrs).to_string();
+        self.enqueue_trial_with_attrs(study, fixed, &BTreeMap::new())
+    }
+
+    fn enqueue_trial_with_attrs(
+        &self,
+        study: StudyId,
+        fixed: &FixedParams,
+        system_attrs: &BTreeMap<String, serde_json::Value>,
+    ) -> Result<FrozenTrial> {
+        let attrs = super::enqueued_system_attrs(fixed, system_attrs)?;
         self.write(|tx| {
             let id = insert_trial(tx, study, TrialState::Waiting, &attrs)?;
             load_trial(tx, id)
