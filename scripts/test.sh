@@ -10,6 +10,12 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked
 fi
 
+# bo-server's browser tests drive headless Chromium (Debian's package).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing chromium (bo-server dashboard tests)" >&2
+  apt-get update && apt-get install -y --no-install-recommends chromium
+fi
+
 # Every feature of every workspace member, as --all-features would, except those named in
 # SKIP_FEATURES: example-tune-cnn-burn/cuda compiles Burn's CUDA stack (~10 min) and needs
 # a GPU to run. One feature set for both commands, so nothing is built twice.

@@ -14,9 +14,14 @@ use crate::error::{Error, Result};
 use crate::space::{Distribution, ParamValue};
 use crate::trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId};
 
+#[cfg(feature = "http")]
+mod http;
 mod memory;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+
+#[cfg(feature = "http")]
+pub use http::{HttpStorage, TOKEN_ENV};
 
 pub use memory::InMemoryStorage;
 #[cfg(feature = "sqlite")]
@@ -161,11 +166,15 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     }
 }
 
-/// Opens a storage from a URL: `memory:`, `sqlite:PATH` / `sqlite://PATH`, or a bare path
-/// (taken as a SQLite file).
+/// Opens a storage from a URL: `memory:`, `sqlite:PATH` / `sqlite://PATH`,
+/// `http://[TOKEN@]HOST:PORT` (a `bo-server`, feature `http`), or a bare path (taken as a
+/// SQLite file).
 pub fn open_storage(url: &str) -> Result<Arc<dyn Storage>> {
     if url == "memory:" || url == "memory" {
         return Ok(Arc::new(InMemoryStorage::new()));
+    }
+    if url.starts_with("http://") {
+        return open_http(url);
     }
     let path = if let Some(rest) = url.strip_prefix("sqlite://") {
         rest
@@ -190,6 +199,16 @@ fn open_sqlite(path: &str) -> Result<Arc<dyn Storage>> {
 #[cfg(not(feature = "sqlite"))]
 fn open_sqlite(_path: &str) -> Result<Arc<dyn Storage>> {
     Err(Error::FeatureDisabled { feature: "sqlite" })
+}
+
+#[cfg(feature = "http")]
+fn open_http(url: &str) -> Result<Arc<dyn Storage>> {
+    Ok(Arc::new(HttpStorage::open(url)?))
+}
+
+#[cfg(not(feature = "http"))]
+fn open_http(_url: &str) -> Result<Arc<dyn Storage>> {
+    Err(Error::FeatureDisabled { feature: "http" })
 }
 
 /// Checks that a value can be written to a trial in `state`.
