@@ -242,7 +242,9 @@ async fn trials_since(
     ok_json(&serde_json::json!({ "trials": trials, "cursor": cursor }))
 }
 
-async fn create_trial(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<StudyId>) -> Result<Response> {
+async fn create_trial(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<StudyId>, body: Body) -> Result<Response> {
+    // Read (and ignore) the body: an unread body makes the server drop the kept-alive connection.
+    read_body(&st, body).await?;
     let t = with_owner(st, headers, move |st, owner| {
         st.study_name(owner, id)?;
         let t = st.inner.storage.create_trial(id).map_err(|e| owner.localize(e))?;
@@ -266,7 +268,8 @@ async fn enqueue(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<
     ok_json(&t)
 }
 
-async fn claim(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<StudyId>) -> Result<Response> {
+async fn claim(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<StudyId>, body: Body) -> Result<Response> {
+    read_body(&st, body).await?;
     let t = with_owner(st, headers, move |st, owner| {
         st.study_name(owner, id)?;
         let t = st.inner.storage.claim_waiting_trial(id).map_err(|e| owner.localize(e))?;
@@ -368,7 +371,7 @@ async fn finish(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<T
     .await
 }
 
-async fn heartbeat(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<TrialId>) -> Result<Response> {
-    on_trial(st, headers, id, None, move |st, _, _| Ok(st.inner.storage.heartbeat(id)?)).await
+async fn heartbeat(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<TrialId>, body: Body) -> Result<Response> {
+    on_trial(st, headers, id, Some(body), move |st, _, _| Ok(st.inner.storage.heartbeat(id)?)).await
 }
 
