@@ -61,11 +61,13 @@ pub enum UserCommand {
     Add {
         /// User name.
         name: String,
+        /// The auth database.
         #[command(flatten)]
         auth: AuthArg,
     },
     /// List users.
     List {
+        /// The auth database.
         #[command(flatten)]
         auth: AuthArg,
     },
@@ -78,6 +80,7 @@ pub enum TokenCommand {
     New {
         /// User name.
         user: String,
+        /// The auth database.
         #[command(flatten)]
         auth: AuthArg,
     },

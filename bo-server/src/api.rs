@@ -290,7 +290,7 @@ async fn fail_stale(State(st): State<AppState>, headers: HeaderMap, Path(id): Pa
             return Err(Error::Invalid(format!("grace_secs must be a finite number >= 0, not {}", req.grace_secs)));
         }
         st.study_name(owner, id)?;
-        Ok(st.inner.storage.fail_stale_trials(id, Duration::from_secs_f64(req.grace_secs)).map_err(|e| owner.localize(e))?)
+        st.inner.storage.fail_stale_trials(id, Duration::from_secs_f64(req.grace_secs)).map_err(|e| owner.localize(e))
     })
     .await?;
     ok_json(&failed)
