@@ -121,3 +121,32 @@ impl ServiceCommand {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_add_then_token_new_prints_a_token_that_authenticates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("auth.db");
+        let auth = || AuthArg { auth: path.clone() };
+        let mut out = Vec::new();
+        ServiceCommand::User { command: UserCommand::Add { name: "alice".into(), auth: auth() } }.run(&mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "added user `alice`\n");
+        let mut out = Vec::new();
+        ServiceCommand::Token { command: TokenCommand::New { user: "alice".into(), auth: auth() } }.run(&mut out).unwrap();
+        let token = String::from_utf8(out).unwrap().trim().to_string();
+        assert_eq!(token.len(), 64);
+        let store = bo_server::AuthStore::open(&path).unwrap();
+        assert_eq!(store.user_for_token(&token).unwrap().as_deref(), Some("alice"));
+        let err = ServiceCommand::Token { command: TokenCommand::New { user: "bob".into(), auth: auth() } }
+            .run(&mut Vec::new())
+            .unwrap_err();
+        assert!(err.to_string().contains("user `bob` does not exist"), "{err}");
+        let err = ServiceCommand::User { command: UserCommand::Add { name: "alice".into(), auth: auth() } }
+            .run(&mut Vec::new())
+            .unwrap_err();
+        assert!(err.to_string().contains("exists already"), "{err}");
+    }
+}
