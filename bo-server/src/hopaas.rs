@@ -543,18 +543,29 @@ async fn ask(State(st): State<AppState>, Path(token): Path<String>, body: Body) 
         let number = trial.number().unwrap_or_default();
         hs.numbers.lock().unwrap_or_else(|e| e.into_inner()).insert(number, id);
         st.remember_trials(hs.study.id(), [id]);
-        let mut out = Map::new();
-        for (name, p) in &hs.properties {
-            let v = match p {
-                Property::Constant(v) => v.clone(),
-                Property::Suggest(d) => trial.suggest_value(name, d.clone())?.to_json(),
-            };
-            out.insert(name.clone(), v);
-        }
-        for (k, v) in body.iter().filter(|(k, _)| k.starts_with('_')) {
-            st.inner.storage.set_user_attr(id, k, v)?;
-        }
-        st.inner.storage.heartbeat(id)?;
+        let mut fill = || -> Result<Map<String, Value>> {
+            let mut out = Map::new();
+            for (name, p) in &hs.properties {
+                let v = match p {
+                    Property::Constant(v) => v.clone(),
+                    Property::Suggest(d) => trial.suggest_value(name, d.clone())?.to_json(),
+                };
+                out.insert(name.clone(), v);
+            }
+            for (k, v) in body.iter().filter(|(k, _)| k.starts_with('_')) {
+                st.inner.storage.set_user_attr(id, k, v)?;
+            }
+            st.inner.storage.heartbeat(id)?;
+            Ok(out)
+        };
+        let mut out = match fill() {
+            Ok(out) => out,
+            Err(e) => {
+                // Never leave a half-made trial RUNNING.
+                let _ = st.inner.storage.finish(id, &Outcome::Failed(format!("ask failed: {e}")));
+                return Err(e);
+            }
+        };
         out.insert("hopaas_trial".into(), Value::String(format!("{}:{number}", hs.sid)));
         Ok(Value::Object(out))
     })
