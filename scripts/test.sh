@@ -16,6 +16,15 @@ if ! command -v chromium >/dev/null 2>&1; then
   apt-get update && apt-get install -y --no-install-recommends chromium
 fi
 
+# bo-tch builds against the libtorch of PyTorch 2.11.0's pip wheel (tch 0.24 accepts no
+# other version); CPU-only tests need it too. Installed once, then found by tch's build.
+TORCH_VERSION=2.11.0
+if ! python3 -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
+  echo "== installing torch==$TORCH_VERSION (pip, ~2.5 GB)" >&2
+  python3 -m pip install "torch==$TORCH_VERSION"
+fi
+export LIBTORCH_USE_PYTORCH=1
+
 # Every feature of every workspace member, as --all-features would, except those named in
 # SKIP_FEATURES: example-tune-cnn-burn/cuda compiles Burn's CUDA stack (~10 min) and needs
 # a GPU to run. One feature set for both commands, so nothing is built twice.

@@ -15,11 +15,13 @@ pub(crate) struct Settings {
     pub(crate) max_iter: usize,
     /// Pairs kept in the inverse-Hessian approximation.
     pub(crate) memory: usize,
+    /// Step halvings tried per line search before giving up.
+    pub(crate) max_backtracks: usize,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { gtol: 1e-5, ftol: 1e-10, max_iter: 200, memory: 10 }
+        Settings { gtol: 1e-5, ftol: 1e-10, max_iter: 200, memory: 10, max_backtracks: 30 }
     }
 }
 
@@ -114,7 +116,7 @@ where
         };
         let mut accepted = false;
         let mut fn_ = f64::NAN;
-        for _ in 0..30 {
+        for _ in 0..settings.max_backtracks {
             for i in 0..n {
                 xn[i] = x[i] + t * d[i];
             }

@@ -78,7 +78,12 @@ fn kernel_matrix(x: &[f64], d: usize, params: &KernelParams, categorical: &[bool
 
 /// Cholesky factor of `k + noise * I`, adding jitter when the matrix is numerically not
 /// positive definite. `None` if even large jitter fails (non-finite inputs).
-fn cholesky(mut k: Mat<f64>, noise: f64, exact_from: usize) -> Option<Mat<f64>> {
+fn cholesky(k: Mat<f64>, noise: f64, exact_from: usize) -> Option<Mat<f64>> {
+    cholesky_with_jitter(k, noise, exact_from).map(|(l, _)| l)
+}
+
+/// [`cholesky`], also returning the jitter it had to add to the diagonal.
+fn cholesky_with_jitter(mut k: Mat<f64>, noise: f64, exact_from: usize) -> Option<(Mat<f64>, f64)> {
     let n = k.nrows();
     for i in 0..n {
         k[(i, i)] += if i < exact_from { noise } else { MIN_NOISE };
@@ -94,10 +99,19 @@ fn cholesky(mut k: Mat<f64>, noise: f64, exact_from: usize) -> Option<Mat<f64>> 
             jitter = next;
         }
         if let Ok(llt) = k.llt(Side::Lower) {
-            return Some(llt.L().to_owned());
+            return Some((llt.L().to_owned(), jitter));
         }
     }
     None
+}
+
+/// Kernel values between the points `a` (rows) and `b` (columns), row-major inputs.
+fn cross_kernel(a: &[f64], b: &[f64], d: usize, params: &KernelParams, categorical: &[bool]) -> Mat<f64> {
+    let (na, nb) = (a.len() / d.max(1), b.len() / d.max(1));
+    Mat::from_fn(na, nb, |i, j| {
+        let r2 = scaled_sq_dist(&a[i * d..(i + 1) * d], &b[j * d..(j + 1) * d], &params.inv_sq_lengthscales, categorical);
+        params.scale * matern52(r2)
+    })
 }
 
 /// Negative log marginal likelihood plus negative log prior, and its gradient with
@@ -223,7 +237,7 @@ pub(crate) fn fit(
     let mut hi = vec![(1e5f64).ln(); d];
     lo.extend([(1e-3f64).ln(), (1e-12f64).ln()]);
     hi.extend([(1e3f64).ln(), (1e1f64).ln()]);
-    let settings = lbfgs::Settings { gtol: 1e-2, ftol: 1e-9, max_iter: 60, memory: 10 };
+    let settings = lbfgs::Settings { gtol: 1e-2, ftol: 1e-9, max_iter: 60, memory: 10, max_backtracks: 30 };
     let mut best: Option<(f64, Vec<f64>)> = None;
     for start in &starts {
         let x0: Vec<f64> = objective.raw(start).iter().zip(lo.iter().zip(&hi)).map(|(v, (l, h))| v.clamp(*l, *h)).collect();
@@ -247,6 +261,10 @@ pub(crate) struct Posterior {
     params: KernelParams,
     /// Lower Cholesky factor of `K + noise I`.
     l: Mat<f64>,
+    /// Jitter the factorization added to the diagonal (kept when the factor is extended).
+    jitter: f64,
+    /// Points from this index on are observed without noise (believed pending trials).
+    exact_from: usize,
     /// `K^-1 y`.
     alpha: Vec<f64>,
     /// Training inputs with numeric coordinates multiplied by `sqrt(ils)`, so that the
@@ -266,9 +284,24 @@ impl Posterior {
     /// As [`Posterior::new`], the points from index `exact_from` on observed without noise
     /// (believed values of pending trials).
     fn with_exact_tail(x: Vec<f64>, y: &[f64], d: usize, categorical: Vec<bool>, params: KernelParams, exact_from: usize) -> Option<Self> {
-        let n = y.len();
         let k = kernel_matrix(&x, d, &params, &categorical);
-        let l = cholesky(k, params.noise, exact_from)?;
+        let (l, jitter) = cholesky_with_jitter(k, params.noise, exact_from)?;
+        Some(Self::assemble(x, y, d, categorical, params, l, jitter, exact_from))
+    }
+
+    /// Builds the posterior around a finished factor `l` of the kernel matrix of `x`.
+    #[allow(clippy::too_many_arguments)]
+    fn assemble(
+        x: Vec<f64>,
+        y: &[f64],
+        d: usize,
+        categorical: Vec<bool>,
+        params: KernelParams,
+        l: Mat<f64>,
+        jitter: f64,
+        exact_from: usize,
+    ) -> Self {
+        let n = y.len();
         let mut a = Mat::<f64>::from_fn(n, 1, |i, _| y[i]);
         faer::linalg::triangular_solve::solve_lower_triangular_in_place(l.as_ref(), a.as_mut(), Par::Seq);
         faer::linalg::triangular_solve::solve_upper_triangular_in_place(l.transpose(), a.as_mut(), Par::Seq);
@@ -283,7 +316,48 @@ impl Posterior {
             }
         }
         let any_categorical = categorical.iter().any(|c| *c);
-        Some(Posterior { x, d, categorical, params, l, alpha, scaled, sqrt_ils, any_categorical })
+        Posterior { x, d, categorical, params, l, jitter, exact_from, alpha, scaled, sqrt_ils, any_categorical }
+    }
+
+    /// The training inputs (row-major, `d` per row).
+    pub(crate) fn inputs(&self) -> &[f64] {
+        &self.x
+    }
+
+    /// This posterior with the points `extra` appended (observed without noise when
+    /// `exact`) and every target replaced by `targets_all` (current points first), the
+    /// hyperparameters kept. The Cholesky factor is extended block-wise in O(n^2 m) for m
+    /// new points instead of refactored in O(n^3): the same factor up to rounding.
+    /// `None` if the new block is not positive definite (the caller refactors).
+    pub(crate) fn extended(&self, extra: &[f64], targets_all: &[f64], exact: bool) -> Option<Self> {
+        let (n, d) = (self.n(), self.d);
+        let m = extra.len() / d.max(1);
+        if targets_all.len() != n + m || (!exact && self.exact_from < n) {
+            return None;
+        }
+        // [L11 0; L21 L22] with L21^T = L11^-1 K12 and L22 L22^T = K22 + diag - L21 L21^T.
+        let mut b = cross_kernel(&self.x, extra, d, &self.params, &self.categorical);
+        faer::linalg::triangular_solve::solve_lower_triangular_in_place(self.l.as_ref(), b.as_mut(), Par::Seq);
+        let mut s = cross_kernel(extra, extra, d, &self.params, &self.categorical);
+        let diag = if exact { MIN_NOISE } else { self.params.noise } + self.jitter;
+        for i in 0..m {
+            s[(i, i)] += diag;
+        }
+        s -= b.transpose() * &b;
+        let l22 = s.llt(Side::Lower).ok()?.L().to_owned();
+        let mut l = Mat::<f64>::zeros(n + m, n + m);
+        l.as_mut().submatrix_mut(0, 0, n, n).copy_from(self.l.as_ref());
+        l.as_mut().submatrix_mut(n, 0, m, n).copy_from(b.transpose());
+        l.as_mut().submatrix_mut(n, n, m, m).copy_from(l22.as_ref());
+        let mut x = self.x.clone();
+        x.extend_from_slice(extra);
+        let exact_from = if exact { self.exact_from.min(n) } else { n + m };
+        Some(Self::assemble(x, targets_all, d, self.categorical.clone(), self.params.clone(), l, self.jitter, exact_from))
+    }
+
+    /// This posterior with new targets for the same inputs (a new standardization).
+    pub(crate) fn retargeted(&self, targets: &[f64]) -> Self {
+        Self::assemble(self.x.clone(), targets, self.d, self.categorical.clone(), self.params.clone(), self.l.clone(), self.jitter, self.exact_from)
     }
 
     /// The hyperparameters this posterior uses.
@@ -376,6 +450,9 @@ impl Posterior {
     /// hyperparameters (conditions on pending trials). `targets_all` holds the targets of
     /// the current points followed by those of the extra ones.
     pub(crate) fn with_extra(&self, extra: &[f64], targets_all: &[f64]) -> Option<Self> {
+        if let Some(p) = self.extended(extra, targets_all, true) {
+            return Some(p);
+        }
         let n = self.n();
         let mut x = self.x.clone();
         x.extend_from_slice(extra);
@@ -431,6 +508,38 @@ mod tests {
         // Near an observation the variance is about the noise level, far away the prior.
         post.predict_batch(&[0.2, 50.0], &mut means, &mut vars);
         assert!(vars[0] < 0.02 && (vars[1] - 1.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_extended_posterior_predicts_like_a_refactored_one() {
+        // 30 noisy points, then 7 more noisy ones and 3 exact (pending) ones appended.
+        let d = 3;
+        let mut rng = crate::rng::TrialRng::seed_from_u64(7);
+        let x: Vec<f64> = (0..40 * d).map(|_| rng.uniform()).collect();
+        let y: Vec<f64> = (0..40).map(|i| (x[i * d] * 6.0).sin() + x[i * d + 1] - x[i * d + 2] * x[i * d + 2]).collect();
+        let categorical = vec![false, false, true];
+        let params = KernelParams { inv_sq_lengthscales: vec![4.0, 1.5, 0.7], scale: 1.3, noise: 1e-3 };
+        let base = Posterior::new(x[..30 * d].to_vec(), &y[..30], d, categorical.clone(), params.clone()).unwrap();
+        let grown = base.extended(&x[30 * d..37 * d], &y[..37], false).unwrap();
+        let full = Posterior::new(x[..37 * d].to_vec(), &y[..37], d, categorical.clone(), params.clone()).unwrap();
+        let pending = grown.with_extra(&x[37 * d..], &y).unwrap();
+        let full_pending = Posterior::with_exact_tail(x.clone(), &y, d, categorical, params, 37).unwrap();
+        let probes: Vec<f64> = (0..20 * d).map(|_| rng.uniform()).collect();
+        for (a, b) in [(&grown, &full), (&pending, &full_pending)] {
+            let (mut ma, mut va, mut mb, mut vb) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            a.predict_batch(&probes, &mut ma, &mut va);
+            b.predict_batch(&probes, &mut mb, &mut vb);
+            for i in 0..20 {
+                assert!((ma[i] - mb[i]).abs() < 1e-8 && (va[i] - vb[i]).abs() < 1e-8, "{i}: {} {} vs {} {}", ma[i], va[i], mb[i], vb[i]);
+            }
+        }
+        // New targets for the same inputs (a new standardization) without refactoring.
+        let shifted: Vec<f64> = y[..37].iter().map(|v| 2.0 * v - 1.0).collect();
+        let (mut ma, mut va, mut mb, mut vb) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        grown.retargeted(&shifted).predict_batch(&probes, &mut ma, &mut va);
+        let fresh = Posterior::new(x[..37 * d].to_vec(), &shifted, d, vec![false, false, true], grown.params().clone()).unwrap();
+        fresh.predict_batch(&probes, &mut mb, &mut vb);
+        assert!(ma.iter().zip(&mb).all(|(a, b)| (a - b).abs() < 1e-8));
     }
 
     #[test]

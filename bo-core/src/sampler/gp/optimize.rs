@@ -249,7 +249,7 @@ fn local_search(problem: &Problem<'_>, mut x: Vec<f64>) -> (Vec<f64>, f64) {
             let hi: Vec<f64> = scale.clone();
             let mut point = x.clone();
             let (mut grad, mut scratch) = (vec![0.0; d], vec![0.0; d]);
-            let settings = lbfgs::Settings { gtol: 1e-6, ftol: 1e-9, max_iter: 200, memory: 10 };
+            let settings = lbfgs::Settings { gtol: 1e-2, ftol: 1e-9, max_iter: 200, memory: 10, max_backtracks: 10 };
             let m = lbfgs::minimize(
                 |z, g| {
                     for ((&j, s), zi) in gradient_dims.iter().zip(&scale).zip(z) {
