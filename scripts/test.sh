@@ -10,6 +10,12 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked
 fi
 
+# bo-server's browser tests drive headless Chromium (Debian's package).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing chromium (bo-server dashboard tests)" >&2
+  apt-get update && apt-get install -y --no-install-recommends chromium
+fi
+
 # bo-tch builds against the libtorch of PyTorch 2.11.0's pip wheel (tch 0.24 accepts no
 # other version); CPU-only tests need it too. Installed once, then found by tch's build.
 TORCH_VERSION=2.11.0

@@ -117,6 +117,8 @@ enum Command {
     /// Serve one in-memory study over the benchmark harness's JSON-lines protocol
     /// (requests on stdin, one reply line each on stdout).
     Bench,
+    #[command(flatten)]
+    Service(bo_cli::ServiceCommand),
 }
 
 #[derive(Args)]
@@ -187,6 +189,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let stdin = std::io::stdin();
             bo_cli::serve(stdin.lock(), &mut out)?;
         }
+        Command::Service(cmd) => cmd.run(&mut out)?,
     }
     out.flush()?;
     Ok(())

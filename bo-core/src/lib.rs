@@ -73,6 +73,8 @@ pub use trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId, TrialS
 pub use storage::PostgresStorage;
 #[cfg(feature = "sqlite")]
 pub use storage::SqliteStorage;
+#[cfg(feature = "http")]
+pub use storage::HttpStorage;
 
 #[cfg(feature = "derive")]
 pub use bo_derive::SearchSpace;

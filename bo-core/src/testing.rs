@@ -27,6 +27,7 @@ const STORAGE_CHECKS: &[StorageCheck] = &[
     ("a taken study name is an error", study_name_is_unique),
     ("delete removes a study and its trials", delete_removes_study_and_trials),
     ("a trial whose heartbeats stop is failed once", stale_trials_are_failed_once),
+    ("an enqueued trial keeps its system attributes", enqueued_system_attrs_round_trip),
 ];
 
 /// Runs the [`Storage`] contract on fresh storages from `make` (one per check).
@@ -455,6 +456,54 @@ pub fn postgres_test_url(tag: &str) -> Option<String> {
     Some(format!("{base}{sep}options=-csearch_path%3D{schema}"))
 }
 
+fn stale_trials_are_failed_once(s: &dyn Storage) -> Result<()> {
+    let study = s.create_study("heartbeats", Direction::Minimize)?;
+    let beating = s.create_trial(study)?;
+    let silent = s.create_trial(study)?;
+    s.heartbeat(beating.id)?;
+    assert!(
+        s.fail_stale_trials(study, std::time::Duration::from_secs(3600))?.is_empty(),
+        "a trial that beat within the grace period must stay RUNNING"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let (_, cursor) = s.trials_since(study, Cursor::default())?;
+    let failed = s.fail_stale_trials(study, std::time::Duration::from_millis(5))?;
+    assert_eq!(failed.iter().map(|t| t.id).collect::<Vec<_>>(), vec![beating.id], "only the stale trial fails");
+    assert_eq!(failed[0].state, TrialState::Failed, "a stale trial must be FAILED");
+    assert!(
+        failed[0].fail_reason.as_deref().is_some_and(|r| r.contains("heartbeat")),
+        "the reason must name the heartbeat: {:?}",
+        failed[0].fail_reason
+    );
+    assert_eq!(s.trial(beating.id)?.state, TrialState::Failed, "the failure must be stored");
+    assert_eq!(s.trial(silent.id)?.state, TrialState::Running, "a trial that never beat is never stale");
+    let (changed, _) = s.trials_since(study, cursor)?;
+    assert!(changed.iter().any(|t| t.id == beating.id), "failing a stale trial must be an incremental change");
+    assert!(s.fail_stale_trials(study, std::time::Duration::ZERO)?.is_empty(), "a stale trial is failed only once");
+    assert!(
+        matches!(s.heartbeat(beating.id), Err(Error::TrialFinished { .. })),
+        "a heartbeat for a failed trial must be TrialFinished"
+    );
+    assert!(s.fail_stale_trials(study + 1000, std::time::Duration::ZERO).is_err(), "unknown study must be an error");
+    Ok(())
+}
+
+fn enqueued_system_attrs_round_trip(s: &dyn Storage) -> Result<()> {
+    let study = s.create_study("enqueue-attrs", Direction::Minimize)?;
+    let fixed: FixedParams = [("x".to_string(), serde_json::json!(0.25))].into_iter().collect();
+    let attrs: BTreeMap<String, serde_json::Value> =
+        [("retried_from".to_string(), serde_json::json!(3)), ("retry".to_string(), serde_json::json!(1))].into_iter().collect();
+    let t = s.enqueue_trial_with_attrs(study, &fixed, &attrs)?;
+    let claimed = s.claim_waiting_trial(study)?.expect("the enqueued trial can be claimed");
+    assert_eq!(claimed.id, t.id);
+    for stored in [&t, &claimed] {
+        assert_eq!(stored.system_attrs.get("retried_from"), Some(&serde_json::json!(3)), "system attributes must be stored");
+        assert_eq!(stored.system_attrs.get("retry"), Some(&serde_json::json!(1)));
+        assert_eq!(stored.system_attrs.get(FIXED_PARAMS_ATTR), Some(&serde_json::json!({"x": 0.25})), "fixed params must be kept");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -488,36 +537,3 @@ mod tests {
         storage_suite(|| Box::new(InMemoryStorage::new()));
     }
 }
-
-fn stale_trials_are_failed_once(s: &dyn Storage) -> Result<()> {
-    let study = s.create_study("heartbeats", Direction::Minimize)?;
-    let beating = s.create_trial(study)?;
-    let silent = s.create_trial(study)?;
-    s.heartbeat(beating.id)?;
-    assert!(
-        s.fail_stale_trials(study, std::time::Duration::from_secs(3600))?.is_empty(),
-        "a trial that beat within the grace period must stay RUNNING"
-    );
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    let (_, cursor) = s.trials_since(study, Cursor::default())?;
-    let failed = s.fail_stale_trials(study, std::time::Duration::from_millis(5))?;
-    assert_eq!(failed.iter().map(|t| t.id).collect::<Vec<_>>(), vec![beating.id], "only the stale trial fails");
-    assert_eq!(failed[0].state, TrialState::Failed, "a stale trial must be FAILED");
-    assert!(
-        failed[0].fail_reason.as_deref().is_some_and(|r| r.contains("heartbeat")),
-        "the reason must name the heartbeat: {:?}",
-        failed[0].fail_reason
-    );
-    assert_eq!(s.trial(beating.id)?.state, TrialState::Failed, "the failure must be stored");
-    assert_eq!(s.trial(silent.id)?.state, TrialState::Running, "a trial that never beat is never stale");
-    let (changed, _) = s.trials_since(study, cursor)?;
-    assert!(changed.iter().any(|t| t.id == beating.id), "failing a stale trial must be an incremental change");
-    assert!(s.fail_stale_trials(study, std::time::Duration::ZERO)?.is_empty(), "a stale trial is failed only once");
-    assert!(
-        matches!(s.heartbeat(beating.id), Err(Error::TrialFinished { .. })),
-        "a heartbeat for a failed trial must be TrialFinished"
-    );
-    assert!(s.fail_stale_trials(study + 1000, std::time::Duration::ZERO).is_err(), "unknown study must be an error");
-    Ok(())
-}
-

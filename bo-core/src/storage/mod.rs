@@ -14,11 +14,16 @@ use crate::error::{Error, Result};
 use crate::space::{Distribution, ParamValue};
 use crate::trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId};
 
+#[cfg(feature = "http")]
+mod http;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+
+#[cfg(feature = "http")]
+pub use http::{HttpStorage, TOKEN_ENV};
 
 pub use memory::InMemoryStorage;
 #[cfg(feature = "postgres")]
@@ -201,13 +206,17 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
 }
 
 /// Opens a storage from a URL: `memory:`, `sqlite:PATH` / `sqlite://PATH`, a bare path
-/// (taken as a SQLite file), or `postgres://…` / `postgresql://…` (feature `postgres`).
+/// (taken as a SQLite file), `postgres://…` / `postgresql://…` (feature `postgres`), or
+/// `http://[TOKEN@]HOST:PORT` (a `bo-server`, feature `http`).
 pub fn open_storage(url: &str) -> Result<Arc<dyn Storage>> {
     if url == "memory:" || url == "memory" {
         return Ok(Arc::new(InMemoryStorage::new()));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return open_postgres(url);
+    }
+    if url.starts_with("http://") {
+        return open_http(url);
     }
     let path = if let Some(rest) = url.strip_prefix("sqlite://") {
         rest
@@ -254,6 +263,16 @@ pub(crate) fn enqueued_system_attrs(
         extra.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     attrs.insert(FIXED_PARAMS_ATTR.to_string(), serde_json::to_value(fixed).map_err(Error::storage)?);
     Ok(serde_json::Value::Object(attrs).to_string())
+}
+
+#[cfg(feature = "http")]
+fn open_http(url: &str) -> Result<Arc<dyn Storage>> {
+    Ok(Arc::new(HttpStorage::open(url)?))
+}
+
+#[cfg(not(feature = "http"))]
+fn open_http(_url: &str) -> Result<Arc<dyn Storage>> {
+    Err(Error::FeatureDisabled { feature: "http" })
 }
 
 /// Checks that a value can be written to a trial in `state`.
