@@ -54,6 +54,11 @@ pub fn storage_suite(make: impl Fn() -> Box<dyn Storage>) {
     }
 }
 
+/// How many checks [`storage_suite`] runs (it calls its factory once per check).
+pub fn storage_check_count() -> usize {
+    STORAGE_CHECKS.len()
+}
+
 fn numbers_count_up_without_gaps(s: &dyn Storage) -> Result<()> {
     let study = s.create_study("numbers", Direction::Minimize)?;
     let other = s.create_study("other", Direction::Minimize)?;

@@ -34,7 +34,7 @@ fn http_storage_passes_the_storage_suite_without_auth() {
         servers.lock().unwrap().push(f);
         Box::new(s)
     });
-    assert_eq!(n.load(Ordering::SeqCst), 12);
+    assert_eq!(n.load(Ordering::SeqCst), bo_core::testing::storage_check_count() as u64);
     drop(fx);
 }
 
