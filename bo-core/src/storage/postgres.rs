@@ -114,6 +114,21 @@ pub struct PostgresStorage {
     pool: Mutex<Vec<Conn>>,
 }
 
+impl Drop for PostgresStorage {
+    /// Closes the pooled connections on a thread of its own: the sync client blocks on its
+    /// own runtime when closing, which panics on a thread that drives async tasks (e.g. a
+    /// server dropping its storage at shutdown).
+    fn drop(&mut self) {
+        let conns = std::mem::take(self.pool.get_mut().unwrap_or_else(|e| e.into_inner()));
+        if conns.is_empty() {
+            return;
+        }
+        if std::thread::spawn(move || drop(conns)).join().is_err() {
+            tracing::warn!("closing the PostgreSQL connections panicked");
+        }
+    }
+}
+
 impl fmt::Debug for PostgresStorage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // No password: the config's own Debug is not used.
