@@ -28,8 +28,9 @@ bo_postgres_start            # sets BO_TEST_POSTGRES_URL (or uses the one you se
 export BO_STORAGE=$BO_TEST_POSTGRES_URL
 
 if $BIN/bo --help 2>/dev/null | grep -qw serve; then
-  echo "== bo serve (dashboard and HTTP API) on http://127.0.0.1:8080" >&2
-  $BIN/bo serve --storage "$BO_STORAGE" >/tmp/bo-serve.log 2>&1 &
+  # --no-auth: a local, single-user dashboard; see the README's Service section for tokens.
+  echo "== bo serve (dashboard and HTTP API, no tokens) on http://127.0.0.1:8080/dashboard" >&2
+  $BIN/bo serve --storage "$BO_STORAGE" --no-auth >/tmp/bo-serve.log 2>&1 &
   pids+=($!)
 else
   echo "== this bo binary has no 'serve' command (bo-server not built in): no dashboard" >&2
