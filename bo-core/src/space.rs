@@ -500,6 +500,7 @@ impl Distribution {
 
     /// Inverse of [`Distribution::to_unit`] without snapping, clamped to the distribution's
     /// bounds: evenly spaced unit coordinates become a smooth curve over the parameter.
+    #[cfg(feature = "gp")]
     pub(crate) fn unit_to_value_unsnapped(&self, u: f64) -> f64 {
         let (low, high) = match self {
             Distribution::Float(d) => (d.low, d.high),

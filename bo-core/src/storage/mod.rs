@@ -275,6 +275,27 @@ fn open_http(_url: &str) -> Result<Arc<dyn Storage>> {
     Err(Error::FeatureDisabled { feature: "http" })
 }
 
+/// Stored data that this build cannot decode (a database storage's rows).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[derive(Debug)]
+struct Corrupt(String);
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+impl std::fmt::Display for Corrupt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "corrupt stored data: {}", self.0)
+    }
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+impl std::error::Error for Corrupt {}
+
+/// A storage error for stored data that cannot be decoded.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn corrupt(what: impl Into<String>) -> Error {
+    Error::storage(Corrupt(what.into()))
+}
+
 /// Checks that a value can be written to a trial in `state`.
 pub(crate) fn ensure_running(t: &FrozenTrial) -> Result<()> {
     if t.state.is_finished() {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use postgres::types::ToSql;
 use postgres::{Client, Config, IsolationLevel, NoTls, Row, Statement, Transaction};
 
-use super::{Cursor, FixedParams, Storage, StudyRecord, stale_trial_reason};
+use super::{corrupt, Cursor, FixedParams, Storage, StudyRecord, stale_trial_reason};
 use crate::error::{Error, Result};
 use crate::space::{Distribution, ParamValue};
 use crate::trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId, TrialState, now_secs};
@@ -203,25 +203,10 @@ impl fmt::Display for ForeignTables {
 
 impl std::error::Error for ForeignTables {}
 
-/// Stored data that this build cannot decode.
-#[derive(Debug)]
-struct Corrupt(String);
-
-impl fmt::Display for Corrupt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "corrupt stored data: {}", self.0)
-    }
-}
-
-impl std::error::Error for Corrupt {}
-
 fn db(e: postgres::Error) -> Error {
     Error::storage(e)
 }
 
-fn corrupt(what: impl Into<String>) -> Error {
-    Error::storage(Corrupt(what.into()))
-}
 
 /// Whether a failed transaction may simply be run again (it was rolled back whole).
 fn is_retryable(e: &Error) -> bool {

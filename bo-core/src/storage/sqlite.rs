@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::{Cursor, FixedParams, Storage, StudyRecord, stale_trial_reason};
+use super::{corrupt, Cursor, FixedParams, Storage, StudyRecord, stale_trial_reason};
 use crate::error::{Error, Result};
 use crate::space::{Distribution, ParamValue};
 use crate::trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId, TrialState, now_secs};
@@ -114,25 +114,10 @@ impl fmt::Display for ForeignDatabase {
 
 impl std::error::Error for ForeignDatabase {}
 
-/// Stored data that this build cannot decode.
-#[derive(Debug)]
-struct Corrupt(String);
-
-impl fmt::Display for Corrupt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "corrupt stored data: {}", self.0)
-    }
-}
-
-impl std::error::Error for Corrupt {}
-
 fn db(e: rusqlite::Error) -> Error {
     Error::storage(e)
 }
 
-fn corrupt(what: impl Into<String>) -> Error {
-    Error::storage(Corrupt(what.into()))
-}
 
 impl SqliteStorage {
     /// Opens (creating if absent) the SQLite file at `path`.
