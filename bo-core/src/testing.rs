@@ -81,19 +81,24 @@ fn numbers_count_up_without_gaps(s: &dyn Storage) -> Result<()> {
 fn enqueued_trial_is_claimed_once(s: &dyn Storage) -> Result<()> {
     let study = s.create_study("enqueue", Direction::Minimize)?;
     assert!(s.claim_waiting_trial(study)?.is_none(), "an empty study has nothing to claim");
-    let fixed: FixedParams = [("x".to_string(), serde_json::json!(1.5))].into_iter().collect();
+    // 9.906237846244615 is one a fast, inexact JSON float parser reads one bit off.
+    let exact = 9.906237846244615_f64;
+    let fixed: FixedParams =
+        [("x".to_string(), serde_json::json!(1.5)), ("y".to_string(), serde_json::json!(exact))].into_iter().collect();
     let a = s.enqueue_trial(study, &fixed)?;
     let b = s.enqueue_trial(study, &FixedParams::new())?;
     assert_eq!(a.state, TrialState::Waiting, "an enqueued trial must be WAITING");
     assert_eq!(
         a.system_attrs.get(FIXED_PARAMS_ATTR),
-        Some(&serde_json::json!({"x": 1.5})),
+        Some(&serde_json::json!({"x": 1.5, "y": exact})),
         "an enqueued trial must keep its fixed params"
     );
     let first = s.claim_waiting_trial(study)?.expect("a waiting trial must be claimable");
     assert_eq!((first.id, first.state), (a.id, TrialState::Running), "the oldest waiting trial is claimed first");
     assert!(first.started_at.is_some(), "a claimed trial must have a start time");
     assert_eq!(first.system_attrs, a.system_attrs, "claiming must keep the fixed params");
+    let y = first.system_attrs[FIXED_PARAMS_ATTR]["y"].as_f64();
+    assert_eq!(y.map(f64::to_bits), Some(exact.to_bits()), "a fixed float must come back bit for bit");
     let second = s.claim_waiting_trial(study)?.expect("the second waiting trial must be claimable");
     assert_eq!(second.id, b.id);
     assert!(s.claim_waiting_trial(study)?.is_none(), "a waiting trial must be claimed only once");
