@@ -64,6 +64,7 @@ pub(super) struct Parzen {
     log_const32: Vec<f32>,
     /// Scratch of `rebuild` and `log_pdf`.
     acc32: Vec<f32>,
+    points32: Vec<f32>,
     prod: Vec<f64>,
     folded: Vec<f64>,
     acc: Vec<f64>,
@@ -179,6 +180,7 @@ impl Parzen {
         );
         self.log_const32.clear();
         self.log_const32.extend(self.log_const.iter().map(|&v| v as f32));
+        self.log_const32.resize(n_kernels.next_multiple_of(LANES), f32::NEG_INFINITY);
     }
 
     /// Draws `count` points; `out[d][c]` is candidate `c` of dimension `d`, internal
@@ -214,28 +216,102 @@ impl Parzen {
 
 impl Parzen {
     /// [`Parzen::log_pdf`] when every dimension is continuous: the kernel sums run in single
-    /// precision, four lanes wide (about 1e-6 relative error on `ln p`, far below the gaps
-    /// between candidates' scores), which halves the cost of scoring.
+    /// precision (about 1e-6 relative error on `ln p`, far below the gaps between candidates'
+    /// scores), [`BLOCK`] candidates at a time against [`LANES`] kernels at a time, so that
+    /// the candidates' sums stay in registers while each kernel's parameters are read once per
+    /// block. Runs with the widest vector instructions the CPU has (AVX2 where present,
+    /// detected at run time); every instruction set gives the same bits, since the arithmetic
+    /// and its order are the same (no fused multiply-adds).
     fn log_pdf_continuous(&mut self, candidates: &[Vec<f64>], out: &mut [f64]) {
+        let n_dims = self.dims.len();
+        let n_blocks = out.len().div_ceil(BLOCK);
+        // Transformed candidates as [block][dim][BLOCK], the last block padded with zeros.
+        let mut points = std::mem::take(&mut self.points32);
+        points.clear();
+        points.resize(n_blocks * n_dims * BLOCK, 0.0);
+        for (d, (dim, col)) in self.dims.iter().zip(candidates).enumerate() {
+            // The branch outside the loop: inside, the compiler computes `ln` for every
+            // value and picks afterwards.
+            let log = matches!(dim.kind, Kind::Continuous { log: true });
+            for (c, &x) in col.iter().enumerate().take(out.len()) {
+                let t = if log { x.ln() } else { x };
+                points[((c / BLOCK) * n_dims + d) * BLOCK + c % BLOCK] = t as f32;
+            }
+        }
         let mut acc = std::mem::take(&mut self.acc32);
         acc.clear();
-        acc.resize(self.log_const32.len(), 0.0);
-        for (c, slot) in out.iter_mut().enumerate() {
-            acc.copy_from_slice(&self.log_const32);
-            for (dim, col) in self.dims.iter().zip(candidates) {
-                let t = dim.transform(col[c]) as f32;
-                for ((a, &sm), &hi) in acc.iter_mut().zip(&dim.scaled_mus).zip(&dim.half_inv) {
-                    let z = t * hi - sm;
-                    *a -= z * z;
-                }
-            }
-            *slot = log_sum_exp32(&mut acc);
-        }
+        acc.resize(BLOCK * self.log_const32.len(), 0.0);
+        pulp::Arch::new().dispatch(ContinuousScores {
+            log_const: &self.log_const32,
+            n_kernels: self.log_const.len(),
+            dims: &self.dims,
+            points: &points,
+            acc: &mut acc,
+            out,
+        });
         self.acc32 = acc;
+        self.points32 = points;
     }
 }
 
-/// `ln sum exp(v)` in single precision, overwriting `v`; eight lanes so that it vectorizes.
+/// Candidates scored together by [`Parzen::log_pdf_continuous`].
+const BLOCK: usize = 8;
+/// Kernel arrays are padded to a multiple of this (the widest vector of `f32`, AVX-512's).
+const LANES: usize = 16;
+
+/// The work of [`Parzen::log_pdf_continuous`], handed to `pulp` so that it is compiled once
+/// per instruction set and run with the best one available.
+struct ContinuousScores<'a> {
+    /// Per kernel, padded to whole lanes with -inf.
+    log_const: &'a [f32],
+    n_kernels: usize,
+    dims: &'a [Dim],
+    /// `[block][dim][BLOCK]`.
+    points: &'a [f32],
+    /// `[BLOCK][padded kernels]` scratch.
+    acc: &'a mut [f32],
+    out: &'a mut [f64],
+}
+
+impl pulp::WithSimd for ContinuousScores<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, simd: S) {
+        let ContinuousScores { log_const, n_kernels, dims, points, acc, out } = self;
+        let padded = log_const.len();
+        let n_dims = dims.len();
+        let (log_const, _) = S::as_simd_f32s(log_const);
+        let chunks = log_const.len();
+        let half_inv: Vec<&[S::f32s]> = dims.iter().map(|d| S::as_simd_f32s(&d.half_inv).0).collect();
+        let scaled_mus: Vec<&[S::f32s]> = dims.iter().map(|d| S::as_simd_f32s(&d.scaled_mus).0).collect();
+        for (block, outs) in out.chunks_mut(BLOCK).enumerate() {
+            let points = &points[block * n_dims * BLOCK..(block + 1) * n_dims * BLOCK];
+            let (sums_out, _) = S::as_mut_simd_f32s(acc);
+            for k in 0..chunks {
+                let mut sums = [log_const[k]; BLOCK];
+                for ((hi, sm), t) in half_inv.iter().zip(&scaled_mus).zip(points.chunks_exact(BLOCK)) {
+                    let (hi, sm) = (hi[k], sm[k]);
+                    for (sum, &t) in sums.iter_mut().zip(t) {
+                        let z = simd.sub_f32s(simd.mul_f32s(simd.splat_f32s(t), hi), sm);
+                        *sum = simd.sub_f32s(*sum, simd.mul_f32s(z, z));
+                    }
+                }
+                for (b, sum) in sums.into_iter().enumerate() {
+                    sums_out[b * chunks + k] = sum;
+                }
+            }
+            for (b, slot) in outs.iter_mut().enumerate() {
+                *slot = log_sum_exp32(&mut acc[b * padded..b * padded + n_kernels]);
+            }
+        }
+    }
+}
+
+/// `ln sum exp(v)` in single precision, overwriting `v`. Max, exponentials and sums in
+/// separate loops so that each vectorizes at any width with the same result: the max is
+/// exact, the exponentials are element-wise and the sums run over eight fixed lanes.
+#[inline(always)]
 fn log_sum_exp32(v: &mut [f32]) -> f64 {
     let mut lanes = [f32::NEG_INFINITY; 8];
     let mut chunks = v.chunks_exact(8);
@@ -248,14 +324,17 @@ fn log_sum_exp32(v: &mut [f32]) -> f64 {
     if !max.is_finite() {
         return max as f64;
     }
+    for x in v.iter_mut() {
+        *x = exp_fast32(*x - max);
+    }
     let mut sums = [0.0f32; 8];
     let mut chunks = v.chunks_exact(8);
     for ch in chunks.by_ref() {
         for (s, &x) in sums.iter_mut().zip(ch) {
-            *s += exp_fast32(x - max);
+            *s += x;
         }
     }
-    let tail: f64 = chunks.remainder().iter().map(|&x| exp_fast32(x - max) as f64).sum();
+    let tail: f64 = chunks.remainder().iter().map(|&x| x as f64).sum();
     let sum: f64 = sums.iter().map(|&s| s as f64).sum::<f64>() + tail;
     max as f64 + sum.ln()
 }
@@ -374,10 +453,15 @@ impl Dim {
         sigmas.push(range.max(f64::MIN_POSITIVE));
         self.inv_sigmas.clear();
         self.inv_sigmas.extend(sigmas.iter().map(|s| 1.0 / s));
+        // Padded with zeros to whole lanes for the blocked scoring (padding kernels have a
+        // log constant of -inf, so they add nothing).
+        let padded = sigmas.len().next_multiple_of(LANES);
         self.half_inv.clear();
         self.half_inv.extend(self.inv_sigmas.iter().map(|i| (i * std::f64::consts::FRAC_1_SQRT_2) as f32));
+        self.half_inv.resize(padded, 0.0);
         self.scaled_mus.clear();
         self.scaled_mus.extend(mus.iter().zip(&self.inv_sigmas).map(|(m, i)| (m * i * std::f64::consts::FRAC_1_SQRT_2) as f32));
+        self.scaled_mus.resize(padded, 0.0);
         self.low = low;
         self.high = high;
         self.dlow = dlow;
