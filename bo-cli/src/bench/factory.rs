@@ -2,7 +2,7 @@
 //! `*_options`), mapped to bo-core types. The one place to add a sampler or pruner.
 
 use anyhow::{Result, bail};
-use bo_core::sampler::{Acquisition, InitialDesign};
+use bo_core::sampler::{Acquisition, InitialDesign, OutputTransform};
 use bo_core::{
     CmaEsSampler, GpSampler, HyperbandPruner, MedianPruner, NopPruner, Pruner, QmcSampler, RandomSampler, RestartStrategy,
     Sampler, SuccessiveHalvingPruner, TpeSampler,
@@ -16,7 +16,8 @@ use serde_json::Value;
 /// The harness's names and their Optuna meaning: `random` (`RandomSampler`), `tpe`
 /// (multivariate TPE, Optuna 5's default), `tpe-indep` (univariate TPE), `qmc` (scrambled
 /// Sobol), `gp` (Gaussian process, LogEI; options `acquisition` = logei|ei|pi|ucb|max_variance,
-/// `beta`, `initial_design` = sobol|lhs|corners, `n_startup_trials`, `deterministic_objective`,
+/// `beta`, `initial_design` = sobol|lhs|corners, `output_transform` = yeo_johnson|standardize,
+/// `n_startup_trials`, `deterministic_objective`,
 /// `n_preliminary_samples`, `n_local_search`), `cmaes` (`CmaEsSampler`; options `sigma0`,
 /// `popsize`, `n_startup_trials`, `restart_strategy` = `"ipop"` (or `restart`), `inc_popsize`,
 /// `consider_pruned_trials`). The study's seed drives every other draw (samplers own no random
@@ -89,6 +90,13 @@ pub fn make_sampler(name: &str, options: &Value, seed: u64) -> Result<Box<dyn Sa
                     "ucb" => Acquisition::Ucb { beta },
                     "max_variance" => Acquisition::MaxVariance,
                     other => bail!("unknown acquisition `{other}` (logei, ei, pi, ucb, max_variance)"),
+                });
+            }
+            if let Some(t) = options.string("output_transform")? {
+                b = b.output_transform(match t.as_str() {
+                    "standardize" => OutputTransform::Standardize,
+                    "yeo_johnson" => OutputTransform::YeoJohnson,
+                    other => bail!("unknown output_transform `{other}` (standardize, yeo_johnson)"),
                 });
             }
             if let Some(d) = options.string("initial_design")? {

@@ -21,7 +21,7 @@ mod tpe;
 
 pub use cmaes::{CmaEsSampler, CmaEsSamplerBuilder, RestartStrategy};
 #[cfg(feature = "gp")]
-pub use gp::{Acquisition, GpSampler, GpSamplerBuilder, InitialDesign, PendingStrategy, Surrogate, SurrogateCurve};
+pub use gp::{Acquisition, GpSampler, GpSamplerBuilder, InitialDesign, OutputTransform, PendingStrategy, Surrogate, SurrogateCurve};
 pub use grid::{GridSampler, GridSamplerBuilder};
 pub use qmc::{QmcSampler, QmcSamplerBuilder};
 pub use random::RandomSampler;

@@ -8,6 +8,8 @@ mod lbfgs;
 mod model;
 mod optimize;
 mod sampler;
+mod scale;
 
 pub use acquisition::Acquisition;
+pub use scale::OutputTransform;
 pub use sampler::{GpSampler, GpSamplerBuilder, InitialDesign, PendingStrategy, Surrogate, SurrogateCurve};
