@@ -265,14 +265,27 @@ impl ObservationCache {
                 o.push(self.columns[c].values[i]);
             }
         }
+        // Each column's sorted order restricted to each group. Branch-free (the group of the
+        // next trial in sorted order is a coin flip for the branch predictor): every slot is
+        // written to both outputs, and only its own group's cursor moves on; one spare slot
+        // at the end takes the writes past the last member.
+        let n_below = out.below.first().map_or(0, Vec::len);
+        let n_above = out.above.first().map_or(0, Vec::len);
         for (d, &c) in cols.iter().enumerate() {
+            let (below, above) = (&mut out.below_order[d], &mut out.above_order[d]);
+            below.resize(n_below + 1, 0);
+            above.resize(n_above + 1, 0);
+            let (mut b, mut a) = (0usize, 0usize);
             for &i in &self.columns[c].sorted {
-                match group[i as usize] {
-                    1 => out.below_order[d].push(slot[i as usize]),
-                    2 => out.above_order[d].push(slot[i as usize]),
-                    _ => {}
-                }
+                let (g, s) = (group[i as usize], slot[i as usize]);
+                below[b.min(n_below)] = s;
+                above[a.min(n_above)] = s;
+                b += usize::from(g == 1);
+                a += usize::from(g == 2);
             }
+            debug_assert_eq!((b, a), (n_below, n_above));
+            below.truncate(n_below);
+            above.truncate(n_above);
         }
         self.slot = slot;
         self.group = group;

@@ -48,6 +48,8 @@ struct Dim {
     /// `low`, `high` of the distribution (value space), for clamping samples.
     dlow: f64,
     dhigh: f64,
+    /// Scratch of the bandwidth rule.
+    sorted: Vec<f64>,
 }
 
 /// A mixture over `n + 1` kernels built from `n` observations.
@@ -443,7 +445,7 @@ impl Dim {
         let range = high - low;
         // Optuna 5.0 uses the neighbour rule in every mode (its multivariate Scott rule is gone).
         let sigmas = &mut self.sigmas;
-        *sigmas = univariate_sigmas(mus, order, low, high, s.consider_endpoints);
+        univariate_sigmas_into(mus, order, low, high, s.consider_endpoints, sigmas, &mut self.sorted);
         let max_sigma = range;
         let min_sigma = if s.consider_magic_clip { range / (100.0f64).min(1.0 + (obs.len() + 1) as f64) } else { EPS };
         for sg in sigmas.iter_mut() {
@@ -488,14 +490,16 @@ impl Dim {
                 }
                 hit as f64
             }
-            Kind::Continuous { log } => {
-                let t = self.truncated(k, u);
-                let x = if *log { t.exp() } else { t };
-                x.clamp(self.dlow, self.dhigh)
+            // Separate arms for log and linear ranges: with one arm and `if log`, the
+            // compiler computes `exp` for every draw and picks afterwards.
+            Kind::Continuous { log: false } => self.truncated(k, u).clamp(self.dlow, self.dhigh),
+            Kind::Continuous { log: true } => self.truncated(k, u).exp().clamp(self.dlow, self.dhigh),
+            Kind::Discrete { step, log: false, dlow, dhigh } => {
+                let v = self.truncated(k, u);
+                (dlow + ((v - dlow) / step).round() * step).clamp(*dlow, *dhigh)
             }
-            Kind::Discrete { step, log, dlow, dhigh } => {
-                let t = self.truncated(k, u);
-                let v = if *log { t.exp() } else { t };
+            Kind::Discrete { step, log: true, dlow, dhigh } => {
+                let v = self.truncated(k, u).exp();
                 (dlow + ((v - dlow) / step).round() * step).clamp(*dlow, *dhigh)
             }
         }
@@ -566,33 +570,39 @@ impl Dim {
 /// Optuna 5.0's bandwidths: the larger gap to a sorted neighbour (the range's ends counted
 /// as neighbours, the prior's centre not), the outermost observations using their inner gap
 /// unless `consider_endpoints`.
+#[cfg(test)]
 fn univariate_sigmas(mus: &[f64], order: &[u32], low: f64, high: f64, consider_endpoints: bool) -> Vec<f64> {
+    let (mut sigmas, mut sorted) = (Vec::new(), Vec::new());
+    univariate_sigmas_into(mus, order, low, high, consider_endpoints, &mut sigmas, &mut sorted);
+    sigmas
+}
+
+/// [`univariate_sigmas`] into reused buffers (`sorted` is scratch).
+fn univariate_sigmas_into(
+    mus: &[f64],
+    order: &[u32],
+    low: f64,
+    high: f64,
+    consider_endpoints: bool,
+    sigmas: &mut Vec<f64>,
+    sorted: &mut Vec<f64>,
+) {
     let n = mus.len();
     debug_assert_eq!(order.len(), n);
-    let at = |i: usize| -> f64 {
-        // Position i in [low, sorted mus..., high].
-        if i == 0 {
-            low
-        } else if i <= n {
-            mus[order[i - 1] as usize]
-        } else {
-            high
-        }
-    };
-    let mut sigmas = vec![0.0; n];
-    for pos in 0..n {
-        let i = pos + 1;
-        let mut sigma = (at(i) - at(i - 1)).max(at(i + 1) - at(i));
-        if !consider_endpoints && n >= 2 {
-            if pos == 0 {
-                sigma = at(2) - at(1);
-            } else if pos == n - 1 {
-                sigma = at(n) - at(n - 1);
-            }
-        }
-        sigmas[order[pos] as usize] = sigma;
+    // [low, sorted mus..., high]
+    sorted.clear();
+    sorted.push(low);
+    sorted.extend(order.iter().map(|&k| mus[k as usize]));
+    sorted.push(high);
+    sigmas.clear();
+    sigmas.resize(n, 0.0);
+    for (pos, w) in sorted.windows(3).enumerate() {
+        sigmas[order[pos] as usize] = (w[1] - w[0]).max(w[2] - w[1]);
     }
-    sigmas
+    if !consider_endpoints && n >= 2 {
+        sigmas[order[0] as usize] = sorted[2] - sorted[1];
+        sigmas[order[n - 1] as usize] = sorted[n] - sorted[n - 1];
+    }
 }
 
 /// Positions of `values` by increasing value, ties by position (what the observation cache
