@@ -145,6 +145,8 @@ pub(super) struct ObservationCache {
     group: Vec<u8>,
     /// Scratch: each trial's position within its group.
     slot: Vec<u32>,
+    /// Scratch of `split_into`: the trials of each group (below, above) in history order.
+    members: [Vec<u32>; 2],
 }
 
 fn clear_rows<T>(rows: &mut Vec<Vec<T>>, n: usize) {
@@ -250,21 +252,30 @@ impl ObservationCache {
         let mut slot = std::mem::take(&mut self.slot);
         slot.clear();
         slot.resize(n_entries, u32::MAX);
+        let mut members = std::mem::take(&mut self.members);
+        for m in members.iter_mut() {
+            m.clear();
+        }
         for (i, g) in group.iter_mut().enumerate() {
-            let out = match *g {
-                1 => &mut out.below,
-                2 => &mut out.above,
+            let list = match *g {
+                1 => &mut members[0],
+                2 => &mut members[1],
                 _ => continue,
             };
             if !cols.iter().all(|&c| !self.columns[c].values[i].is_nan()) {
                 *g = 0;
                 continue;
             }
-            slot[i] = out.first().map_or(0, Vec::len) as u32;
-            for (o, &c) in out.iter_mut().zip(&cols) {
-                o.push(self.columns[c].values[i]);
-            }
+            slot[i] = list.len() as u32;
+            list.push(i as u32);
         }
+        // Column by column: one gather per column and group.
+        for (d, &c) in cols.iter().enumerate() {
+            let values = &self.columns[c].values;
+            out.below[d].extend(members[0].iter().map(|&i| values[i as usize]));
+            out.above[d].extend(members[1].iter().map(|&i| values[i as usize]));
+        }
+        self.members = members;
         // Each column's sorted order restricted to each group. Branch-free (the group of the
         // next trial in sorted order is a coin flip for the branch predictor): every slot is
         // written to both outputs, and only its own group's cursor moves on; one spare slot
