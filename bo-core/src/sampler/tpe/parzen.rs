@@ -304,17 +304,21 @@ impl pulp::WithSimd for ContinuousScores<'_> {
                 }
             }
             for (b, slot) in outs.iter_mut().enumerate() {
-                *slot = log_sum_exp32(&mut acc[b * padded..b * padded + n_kernels]);
+                *slot = log_sum_exp32(&acc[b * padded..b * padded + n_kernels]);
             }
         }
     }
 }
 
-/// `ln sum exp(v)` in single precision, overwriting `v`. Max, exponentials and sums in
-/// separate loops so that each vectorizes at any width with the same result: the max is
-/// exact, the exponentials are element-wise and the sums run over eight fixed lanes.
+/// Terms this far below the largest (in log units) are left out of a log-sum-exp: each
+/// is under `e^-20 = 2e-9` of the sum, below single precision's resolution.
+const NEGLIGIBLE: f32 = 20.0;
+
+/// `ln sum exp(v)` in single precision. Max, then sums over eight fixed lanes, skipping
+/// blocks of eight whose largest term is negligible (most of them: a candidate sits near
+/// few kernels): each loop vectorizes at any width with the same result.
 #[inline(always)]
-fn log_sum_exp32(v: &mut [f32]) -> f64 {
+fn log_sum_exp32(v: &[f32]) -> f64 {
     let mut lanes = [f32::NEG_INFINITY; 8];
     let mut chunks = v.chunks_exact(8);
     for ch in chunks.by_ref() {
@@ -326,17 +330,19 @@ fn log_sum_exp32(v: &mut [f32]) -> f64 {
     if !max.is_finite() {
         return max as f64;
     }
-    for x in v.iter_mut() {
-        *x = exp_fast32(*x - max);
-    }
+    let cutoff = max - NEGLIGIBLE;
     let mut sums = [0.0f32; 8];
     let mut chunks = v.chunks_exact(8);
     for ch in chunks.by_ref() {
+        let block_max = ch.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        if block_max < cutoff {
+            continue;
+        }
         for (s, &x) in sums.iter_mut().zip(ch) {
-            *s += x;
+            *s += exp_fast32(x - max);
         }
     }
-    let tail: f64 = chunks.remainder().iter().map(|&x| x as f64).sum();
+    let tail: f64 = chunks.remainder().iter().map(|&x| exp_fast32(x - max) as f64).sum();
     let sum: f64 = sums.iter().map(|&s| s as f64).sum::<f64>() + tail;
     max as f64 + sum.ln()
 }
