@@ -30,6 +30,8 @@ use serde_json::Value;
 /// assert!(bo_cli::make_sampler("tpe", &serde_json::json!({"n_startup_trials": 3}), 0).is_ok());
 /// assert!(bo_cli::make_sampler("gp", &serde_json::json!({"acquisition": "ucb", "beta": 3.0}), 0).is_ok());
 /// assert!(bo_cli::make_sampler("gp", &serde_json::json!({"acquisition": "thompson"}), 0).is_err());
+/// assert!(bo_cli::make_sampler("gp", &serde_json::json!({"output_transform": "standardize"}), 0).is_ok());
+/// assert!(bo_cli::make_sampler("gp", &serde_json::json!({"output_transform": "log"}), 0).is_err());
 /// assert!(bo_cli::make_sampler("cmaes", &serde_json::json!({"restart_strategy": "ipop", "popsize": 8}), 0).is_ok());
 /// assert!(bo_cli::make_sampler("cmaes", &serde_json::json!({"restart_strategy": "bipop"}), 0).is_err());
 /// assert!(bo_cli::make_sampler("simulated-annealing", &serde_json::Value::Null, 0).is_err());
