@@ -30,9 +30,8 @@
 mod early_stopping;
 mod error;
 mod renderer;
-mod reporter;
 
 pub use early_stopping::{PruneTraining, TrialEarlyStopping};
 pub use error::{Error, Result};
 pub use renderer::QuietRenderer;
-pub use reporter::EpochReporter;
+pub use bo_core::EpochReporter;

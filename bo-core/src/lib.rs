@@ -66,7 +66,7 @@ pub use sampler::{
 pub use space::{Categorical, Choice, Distribution, Distributions, Float, Int, ParamValue, Params};
 pub use storage::{Cursor, InMemoryStorage, Storage, StudyRecord, open_storage};
 pub use study::{Callback, Optimize, Study, StudyBuilder};
-pub use trial::{Reporter, SearchSpace, Trial};
+pub use trial::{EpochReporter, Reporter, SearchSpace, Trial};
 pub use trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId, TrialState};
 
 #[cfg(feature = "postgres")]

@@ -99,6 +99,79 @@ impl Reporter {
     }
 }
 
+/// A [`Reporter`] in a training loop's words: epochs (`usize`, counted from 1 as Burn's
+/// learner counts them, so a pruner's `min_resource(1)` means "after the first epoch"),
+/// and [`report_or_prune`](Self::report_or_prune), which turns the pruner's verdict into
+/// `Err(Pruned)` for `?`. Cloneable, `Send + Sync + 'static`; bo-burn and bo-tch re-export
+/// it for hand-written loops.
+///
+/// ```
+/// use bo_core::{EpochReporter, Float, Optimize, Study, Trial};
+///
+/// let study = Study::builder().name("loop").maximize().seed(1).build()?;
+/// study.optimize_with(Optimize::trials(5).progress_bar(false), |trial: &mut Trial| {
+///     let lr = trial.suggest_float("lr", Float::log(1e-4, 1e-1))?;
+///     let reporter = EpochReporter::from(&*trial);
+///     let mut accuracy = 0.0;
+///     for epoch in 1..=3 {
+///         accuracy = 1.0 - 1.0 / (epoch as f64 * lr * 100.0 + 1.0); // your epoch here
+///         reporter.report_or_prune(epoch, accuracy)?;
+///     }
+///     Ok::<_, bo_core::Error>(accuracy)
+/// })?;
+/// assert_eq!(study.trials()?.len(), 5);
+/// # Ok::<(), bo_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct EpochReporter {
+    reporter: Reporter,
+}
+
+impl EpochReporter {
+    /// Wraps a trial's reporter.
+    pub fn new(reporter: Reporter) -> Self {
+        EpochReporter { reporter }
+    }
+
+    /// Records the metric of `epoch` as the trial's intermediate value at step `epoch`.
+    pub fn report(&self, epoch: usize, value: f64) -> Result<()> {
+        self.reporter.report(epoch as u64, value)
+    }
+
+    /// Whether the study's pruner says the trial should stop now.
+    pub fn should_prune(&self) -> bool {
+        self.reporter.should_prune()
+    }
+
+    /// [`report`](Self::report)s, then returns [`Error::Pruned`] when the pruner says
+    /// stop, so `?` ends the objective with a pruned trial.
+    pub fn report_or_prune(&self, epoch: usize, value: f64) -> Result<()> {
+        self.report(epoch, value)?;
+        if self.should_prune() {
+            tracing::debug!(trial = ?self.reporter.number(), epoch, "pruned");
+            return Err(Error::Pruned);
+        }
+        Ok(())
+    }
+
+    /// The wrapped reporter.
+    pub fn reporter(&self) -> &Reporter {
+        &self.reporter
+    }
+}
+
+impl From<Reporter> for EpochReporter {
+    fn from(reporter: Reporter) -> Self {
+        EpochReporter::new(reporter)
+    }
+}
+
+impl From<&Trial> for EpochReporter {
+    fn from(trial: &Trial) -> Self {
+        EpochReporter::new(trial.reporter())
+    }
+}
+
 /// The handle an objective receives: ask it for hyperparameters, report progress, ask
 /// whether to stop.
 ///

@@ -35,12 +35,11 @@
 
 mod device;
 mod error;
-mod reporter;
 mod seed;
 mod slots;
 
 pub use device::{DEVICE_ENV, DeviceChoice, device_name};
 pub use error::{Error, Result};
-pub use reporter::EpochReporter;
+pub use bo_core::EpochReporter;
 pub use seed::{seed_libtorch, seeded, trial_seed};
 pub use slots::{DeviceSlots, DeviceSlotsBuilder, Slot, TrialContext};

@@ -9,7 +9,7 @@ use tch::{Cuda, Device};
 
 use crate::device::{DeviceChoice, device_name};
 use crate::error::{Error, Result, first_line, is_out_of_memory_message};
-use crate::reporter::EpochReporter;
+use bo_core::EpochReporter;
 use crate::seed::{seed_libtorch, seeded, trial_seed};
 
 /// Runs trials on one device (a GPU, or the CPU): at most
@@ -267,7 +267,7 @@ impl TrialContext {
 
     /// Records the metric of `epoch` (see [`EpochReporter::report`]).
     pub fn report(&self, epoch: usize, value: f64) -> Result<()> {
-        self.reporter.report(epoch, value)
+        Ok(self.reporter.report(epoch, value)?)
     }
 
     /// Whether the study's pruner says the trial should stop now.
@@ -278,7 +278,7 @@ impl TrialContext {
     /// Reports `epoch`'s metric, then `Err(Pruned)` when the pruner says stop (see
     /// [`EpochReporter::report_or_prune`]).
     pub fn report_or_prune(&self, epoch: usize, value: f64) -> Result<()> {
-        self.reporter.report_or_prune(epoch, value)
+        Ok(self.reporter.report_or_prune(epoch, value)?)
     }
 }
 
