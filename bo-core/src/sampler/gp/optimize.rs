@@ -135,6 +135,18 @@ pub(crate) struct Problem<'a> {
 }
 
 impl Problem<'_> {
+    /// Search values of many points (row-major), appended to `out`: posterior predictions in
+    /// batches of a few hundred points, which is far cheaper than one point at a time.
+    fn batch_values(&self, points: &[f64], out: &mut Vec<f64>) {
+        const CHUNK: usize = 512;
+        let d = self.space.dim().max(1);
+        let (mut means, mut vars) = (Vec::new(), Vec::new());
+        for chunk in points.chunks(CHUNK * d) {
+            self.posterior.predict_batch(chunk, &mut means, &mut vars);
+            out.extend(means.iter().zip(&vars).map(|(m, v)| self.acquisition.search_value_and_grad(*m, *v, self.best).0));
+        }
+    }
+
     fn value(&self, x: &[f64]) -> f64 {
         let d = x.len();
         let (mut dm, mut dv) = (vec![0.0; d], vec![0.0; d]);
@@ -173,12 +185,7 @@ pub(crate) fn maximize(problem: &Problem<'_>, warm_starts: &[Vec<f64>], base: &[
         }
     }
     let mut values = Vec::with_capacity(n_sweep);
-    let (mut means, mut vars) = (Vec::new(), Vec::new());
-    const CHUNK: usize = 512;
-    for chunk in candidates.chunks(CHUNK * d.max(1)) {
-        problem.posterior.predict_batch(chunk, &mut means, &mut vars);
-        values.extend(means.iter().zip(&vars).map(|(m, v)| problem.acquisition.search_value_and_grad(*m, *v, problem.best).0));
-    }
+    problem.batch_values(&candidates, &mut values);
     let mut starts: Vec<Vec<f64>> = warm_starts.iter().take(n_local).cloned().collect();
     if n_sweep > 0 {
         let finite = |v: f64| if v.is_finite() { v } else { f64::NEG_INFINITY };
@@ -217,7 +224,7 @@ fn grid_line_search(problem: &Problem<'_>, x: &[f64], j: usize, grid: &[f64]) ->
     const SPREAD: usize = 32;
     let (mut lo, mut hi) = (0usize, grid.len().saturating_sub(1));
     let (mut best_i, mut best_v) = (0usize, f64::NEG_INFINITY);
-    let (mut points, mut means, mut vars) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut points, mut values) = (Vec::new(), Vec::new());
     loop {
         let span = hi - lo;
         let indices: Vec<usize> =
@@ -228,9 +235,9 @@ fn grid_line_search(problem: &Problem<'_>, x: &[f64], j: usize, grid: &[f64]) ->
             let at = points.len() - x.len() + j;
             points[at] = grid[i];
         }
-        problem.posterior.predict_batch(&points, &mut means, &mut vars);
-        for ((&i, m), v) in indices.iter().zip(&means).zip(&vars) {
-            let a = problem.acquisition.search_value_and_grad(*m, *v, problem.best).0;
+        values.clear();
+        problem.batch_values(&points, &mut values);
+        for (&i, &a) in indices.iter().zip(&values) {
             if a > best_v {
                 (best_i, best_v) = (i, a);
             }

@@ -157,9 +157,10 @@ impl Surrogate {
 /// Follows Optuna 5.0's `GPSampler` (kernel, priors, minimum noise, acquisition optimizer
 /// with 2048 preliminary points and 10 local searches), plus: a Yeo-Johnson power transform
 /// of the objective values before standardization ([`OutputTransform`]; on the reference
-/// problems it cut the median regret on Rosenbrock-5 tenfold), a Sobol initial design, a choice of acquisition (LogEI, EI, PI, UCB, max-variance),
-/// conditioning on running trials so parallel workers spread out, and a posterior-mean
-/// incumbent for noisy objectives ([`GpSampler::best_by_posterior_mean`]).
+/// problems it cut the median regret on Rosenbrock-5 more than tenfold), a Sobol initial
+/// design, a choice of acquisition (LogEI, EI, PI, UCB, max-variance), conditioning on
+/// running trials so parallel workers spread out, and a posterior-mean incumbent for noisy
+/// objectives ([`GpSampler::best_by_posterior_mean`]).
 ///
 /// Numeric parameters enter the GP scaled to `[0, 1]` (log parameters in log space);
 /// integers and stepped floats are searched on their grid; categorical parameters use a
