@@ -4,11 +4,13 @@
 #
 #   bench/side-by-side.sh [regret|overhead|prune|all]    (default: all)
 #
-# Samplers: SAMPLERS="tpe cmaes" (default tpe); PROBLEMS, SEEDS, TRIALS likewise.
+# Samplers: SAMPLERS="tpe cmaes" (default tpe); PROBLEMS, SEEDS, TRIALS likewise. The pruning
+# criterion needs many seeds to rise above the noise: SEEDS=200 bench/side-by-side.sh prune.
 # Needs: python3 with optuna==5.0.0 numpy scipy cmaes rustuna
 #   (pip install optuna==5.0.0 cmaes scipy rustuna). Rustuna, the Optuna team's Rust TPE, runs
 #   through the same JSON-lines harness (bench/rustuna_jsonl.py) for the overhead and regret runs.
-# Results: bench-results/{optuna,bo,rustuna}/*.json and bench-results/compare.md (report.py tables).
+# Results: bench-results/{optuna,bo,rustuna}/*.json, bench-results/compare.md (report.py tables)
+#   and bench-results/prune-compare.md (bench/prune_compare.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -65,6 +67,9 @@ prune() {
       --problem lc-hpo-mixed,lc-hartmann6 --trials 100 --seeds "$SEEDS" \
       --out "$OUT/bo/prune_{pruner}_{sampler}_{problem}.json"
   done
+  # Steps and regret with the seed noise in view (bootstrap), and the steps bo needs to reach
+  # Optuna's final median regret.
+  python3 "$ROOT/bench/prune_compare.py" "$OUT/optuna" "$OUT/bo" > "$OUT/prune-compare.md"
 }
 
 case "${1:-all}" in
