@@ -131,7 +131,8 @@ fn tpe_with_median_pruning_prunes_some_trials_and_finds_a_good_tree() {
         .seed(4)
         .build()
         .unwrap();
-    study.optimize_with(Optimize::trials(20).progress_bar(false), cv.objective::<DecisionTreeSpace>(&data)).unwrap();
+    // 30 trials: every seed of 0..24 then ends above 0.93 (with 20, two of them end at 0.92).
+    study.optimize_with(Optimize::trials(30).progress_bar(false), cv.objective::<DecisionTreeSpace>(&data)).unwrap();
     let trials = study.trials().unwrap();
     let pruned: Vec<_> = trials.iter().filter(|t| t.state == TrialState::Pruned).collect();
     assert!(!pruned.is_empty(), "some configurations are pruned");

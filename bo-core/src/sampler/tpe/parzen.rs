@@ -39,8 +39,8 @@ struct Dim {
     sigmas: Vec<f64>,
     inv_sigmas: Vec<f64>,
     /// Single-precision copies for the bulk scoring of continuous dimensions:
-    /// `scaled_mus[k] = mus[k] * half_inv[k]`, `half_inv[k] = inv_sigmas[k] / sqrt 2`.
-    scaled_mus: Vec<f32>,
+    /// `neg_scaled_mus[k] = -mus[k] * half_inv[k]`, `half_inv[k] = inv_sigmas[k] / sqrt 2`.
+    neg_scaled_mus: Vec<f32>,
     half_inv: Vec<f32>,
     /// Per kernel `(Phi(a), 1 - Phi(b))` of its truncation bounds in standard units, when
     /// `a <= 0 <= b` (NaN otherwise): sampling reuses them instead of evaluating the CDF.
@@ -223,7 +223,7 @@ impl Parzen {
     /// the candidates' sums stay in registers while each kernel's parameters are read once per
     /// block. Runs with the widest vector instructions the CPU has (AVX2 where present,
     /// detected at run time); every instruction set gives the same bits, since the arithmetic
-    /// and its order are the same (no fused multiply-adds).
+    /// and its order are the same (fused multiply-adds, in software where the CPU has none).
     fn log_pdf_continuous(&mut self, candidates: &[Vec<f64>], out: &mut [f64]) {
         let n_dims = self.dims.len();
         let n_blocks = out.len().div_ceil(BLOCK);
@@ -286,21 +286,23 @@ impl pulp::WithSimd for ContinuousScores<'_> {
         let (log_const, _) = S::as_simd_f32s(log_const);
         let chunks = log_const.len();
         let half_inv: Vec<&[S::f32s]> = dims.iter().map(|d| S::as_simd_f32s(&d.half_inv).0).collect();
-        let scaled_mus: Vec<&[S::f32s]> = dims.iter().map(|d| S::as_simd_f32s(&d.scaled_mus).0).collect();
+        let neg_scaled_mus: Vec<&[S::f32s]> = dims.iter().map(|d| S::as_simd_f32s(&d.neg_scaled_mus).0).collect();
         for (block, outs) in out.chunks_mut(BLOCK).enumerate() {
             let points = &points[block * n_dims * BLOCK..(block + 1) * n_dims * BLOCK];
             let (sums_out, _) = S::as_mut_simd_f32s(acc);
             for k in 0..chunks {
-                let mut sums = [log_const[k]; BLOCK];
-                for ((hi, sm), t) in half_inv.iter().zip(&scaled_mus).zip(points.chunks_exact(BLOCK)) {
-                    let (hi, sm) = (hi[k], sm[k]);
-                    for (sum, &t) in sums.iter_mut().zip(t) {
-                        let z = simd.sub_f32s(simd.mul_f32s(simd.splat_f32s(t), hi), sm);
-                        *sum = simd.sub_f32s(*sum, simd.mul_f32s(z, z));
+                // Squared distances summed over dimensions with fused multiply-adds (exact
+                // rounding, so software FMA without the instruction gives the same bits).
+                let mut sq = [simd.splat_f32s(0.0); BLOCK];
+                for ((hi, nsm), t) in half_inv.iter().zip(&neg_scaled_mus).zip(points.chunks_exact(BLOCK)) {
+                    let (hi, nsm) = (hi[k], nsm[k]);
+                    for (sq, &t) in sq.iter_mut().zip(t) {
+                        let z = simd.mul_add_f32s(simd.splat_f32s(t), hi, nsm);
+                        *sq = simd.mul_add_f32s(z, z, *sq);
                     }
                 }
-                for (b, sum) in sums.into_iter().enumerate() {
-                    sums_out[b * chunks + k] = sum;
+                for (b, sq) in sq.into_iter().enumerate() {
+                    sums_out[b * chunks + k] = simd.sub_f32s(log_const[k], sq);
                 }
             }
             for (b, slot) in outs.iter_mut().enumerate() {
@@ -334,8 +336,8 @@ fn log_sum_exp32(v: &[f32]) -> f64 {
     let mut sums = [0.0f32; 8];
     let mut chunks = v.chunks_exact(8);
     for ch in chunks.by_ref() {
-        let block_max = ch.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        if block_max < cutoff {
+        // A compare per lane, not a chain of maxima: one vector compare and a mask test.
+        if !ch.iter().fold(false, |any, &x| any | (x >= cutoff)) {
             continue;
         }
         for (s, &x) in sums.iter_mut().zip(ch) {
@@ -467,9 +469,10 @@ impl Dim {
         self.half_inv.clear();
         self.half_inv.extend(self.inv_sigmas.iter().map(|i| (i * std::f64::consts::FRAC_1_SQRT_2) as f32));
         self.half_inv.resize(padded, 0.0);
-        self.scaled_mus.clear();
-        self.scaled_mus.extend(mus.iter().zip(&self.inv_sigmas).map(|(m, i)| (m * i * std::f64::consts::FRAC_1_SQRT_2) as f32));
-        self.scaled_mus.resize(padded, 0.0);
+        self.neg_scaled_mus.clear();
+        self.neg_scaled_mus
+            .extend(mus.iter().zip(&self.inv_sigmas).map(|(m, i)| (-m * i * std::f64::consts::FRAC_1_SQRT_2) as f32));
+        self.neg_scaled_mus.resize(padded, 0.0);
         self.low = low;
         self.high = high;
         self.dlow = dlow;
