@@ -104,18 +104,22 @@ impl Parzen {
     pub(super) fn new(dists: &[&Distribution], columns: &[Vec<f64>], s: &ParzenSettings) -> Parzen {
         let orders: Vec<Vec<u32>> = columns.iter().map(|c| sorted_order(c)).collect();
         let mut p = Parzen::default();
-        p.rebuild(dists, columns, &orders, s);
+        p.rebuild(dists, columns, &orders, s, true);
         p
     }
 
     /// Rebuilds the estimator over new observations, reusing this one's buffers.
-    /// `orders[d]` lists the observations of dimension `d` by increasing value.
+    /// `orders[d]` lists the observations of dimension `d` by increasing value. `sampled`:
+    /// whether [`Parzen::sample`] will draw from it (it then keeps each kernel's tail masses;
+    /// TPE draws from `l(x)` only, and `g(x)` with a thousand kernels per dimension skips
+    /// writing them).
     pub(super) fn rebuild(
         &mut self,
         dists: &[&Distribution],
         columns: &[Vec<f64>],
         orders: &[Vec<u32>],
         s: &ParzenSettings,
+        sampled: bool,
     ) {
         let n = columns.first().map_or(0, Vec::len);
         let weights = &mut self.weights;
@@ -156,10 +160,14 @@ impl Parzen {
                 let mut f = if a <= 0.0 && b >= 0.0 {
                     // Phi(a) and 1 - Phi(b), kept for sampling from this kernel.
                     let tails = (table.upper_tail(-a), table.upper_tail(b));
-                    dim.tails.push(tails);
+                    if sampled {
+                        dim.tails.push(tails);
+                    }
                     1.0 - (tails.0 + tails.1)
                 } else {
-                    dim.tails.push((f64::NAN, f64::NAN));
+                    if sampled {
+                        dim.tails.push((f64::NAN, f64::NAN));
+                    }
                     log_gauss_mass(a, b).exp()
                 };
                 if continuous {

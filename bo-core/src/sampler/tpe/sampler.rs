@@ -237,8 +237,8 @@ impl TpeSampler {
         }
         let dists: Vec<&Distribution> = space.iter().map(|(_, d)| *d).collect();
         let Scratch { split, below, above } = &mut scratch;
-        below.rebuild(&dists, &split.below, &split.below_order, &self.settings);
-        above.rebuild(&dists, &split.above, &split.above_order, &self.settings);
+        below.rebuild(&dists, &split.below, &split.below_order, &self.settings, true);
+        above.rebuild(&dists, &split.above, &split.above_order, &self.settings, false);
         let count = self.candidate_count(&dists);
         let candidates = below.sample(rng, count);
         let mut log_l = vec![0.0; count];
