@@ -18,6 +18,8 @@ mod qmc;
 mod random;
 mod sobol;
 mod tpe;
+#[cfg(test)]
+mod test_support;
 
 pub use cmaes::{CmaEsSampler, CmaEsSamplerBuilder, RestartStrategy};
 #[cfg(feature = "gp")]

@@ -258,22 +258,12 @@ mod tests {
     use super::*;
     use crate::error::Pruned;
     use crate::sampler::cmaes::replay::{STALL_FACTOR, Status};
+    use crate::sampler::test_support::{run, study};
     use std::sync::Arc;
     use crate::space::{Float, Int};
-    use crate::study::{Optimize, Study};
+    use crate::study::Study;
     use crate::trial::Trial;
     use crate::trial_record::{Direction, FrozenTrial, TrialState};
-
-    fn study(sampler: impl Sampler + 'static, seed: u64) -> Study {
-        Study::builder().sampler(sampler).seed(seed).build().unwrap()
-    }
-
-    fn run<F>(study: &Study, n: u64, f: F)
-    where
-        F: Fn(&mut Trial) -> Result<f64> + Sync,
-    {
-        study.optimize_with(Optimize::trials(n).progress_bar(false), f).unwrap();
-    }
 
     const SHIFT: [f64; 5] = [1.2, -0.7, 2.3, -3.1, 0.4];
 

@@ -627,32 +627,10 @@ impl Sampler for GpSampler {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sampler::test_support::{BRANIN_MIN, branin, run, study};
     use crate::space::{Float, Int};
-    use crate::study::{Optimize, Study};
+    use crate::study::Study;
     use crate::trial::Trial;
-
-    const BRANIN_MIN: f64 = 0.397_887_357_729_738;
-
-    fn branin(t: &mut Trial) -> Result<f64> {
-        use std::f64::consts::PI;
-        let x = t.suggest_float("x", Float::new(-5.0, 10.0))?;
-        let y = t.suggest_float("y", Float::new(0.0, 15.0))?;
-        let b = 5.1 / (4.0 * PI * PI);
-        let c = 5.0 / PI;
-        let r = 1.0 / (8.0 * PI);
-        Ok((y - b * x * x + c * x - 6.0).powi(2) + 10.0 * (1.0 - r) * x.cos() + 10.0)
-    }
-
-    fn study(sampler: GpSampler, seed: u64) -> Study {
-        Study::builder().sampler(sampler).seed(seed).build().unwrap()
-    }
-
-    fn run<F>(study: &Study, n: u64, f: F)
-    where
-        F: Fn(&mut Trial) -> Result<f64> + Sync,
-    {
-        study.optimize_with(Optimize::trials(n).progress_bar(false), f).unwrap();
-    }
 
     #[test]
     fn gp_sampler_is_send_and_sync() {

@@ -295,35 +295,14 @@ impl Sampler for TpeSampler {
 mod tests {
     use super::*;
     use crate::error::Pruned;
+    use crate::sampler::test_support::{BRANIN_MIN, branin, run, study};
     use crate::space::{Float, Int};
-    use crate::study::{Optimize, Study};
     use crate::trial::Trial;
-
-    fn study(sampler: TpeSampler, seed: u64) -> Study {
-        Study::builder().sampler(sampler).seed(seed).build().unwrap()
-    }
-
-    fn run<F>(study: &Study, n: u64, f: F)
-    where
-        F: Fn(&mut Trial) -> Result<f64> + Sync,
-    {
-        study.optimize_with(Optimize::trials(n).progress_bar(false), f).unwrap();
-    }
 
     fn sphere(t: &mut Trial) -> Result<f64> {
         let x = t.suggest_float("x", Float::new(-5.0, 5.0))?;
         let y = t.suggest_float("y", Float::new(-5.0, 5.0))?;
         Ok(x * x + y * y)
-    }
-
-    fn branin(t: &mut Trial) -> Result<f64> {
-        use std::f64::consts::PI;
-        let x = t.suggest_float("x", Float::new(-5.0, 10.0))?;
-        let y = t.suggest_float("y", Float::new(0.0, 15.0))?;
-        let b = 5.1 / (4.0 * PI * PI);
-        let c = 5.0 / PI;
-        let r = 1.0 / (8.0 * PI);
-        Ok((y - b * x * x + c * x - 6.0).powi(2) + 10.0 * (1.0 - r) * x.cos() + 10.0)
     }
 
     #[test]
@@ -410,12 +389,11 @@ mod tests {
 
     #[test]
     fn tpe_beats_random_search_on_branin() {
-        const OPTIMUM: f64 = 0.397_887_357_729_738;
         let mut regrets = Vec::new();
         for seed in 0..6 {
             let s = study(TpeSampler::default(), seed);
             run(&s, 100, branin);
-            regrets.push(s.best_value().unwrap() - OPTIMUM);
+            regrets.push(s.best_value().unwrap() - BRANIN_MIN);
         }
         let good = regrets.iter().filter(|r| **r < 0.5).count();
         assert!(good >= 5, "regrets {regrets:?}");
