@@ -77,6 +77,7 @@ def main() -> None:
         ref = load(path)
         sa, ra = summary(ref)
         target = float(np.median(ra))
+        ref_reach = steps_to_reach(ref, target)
         for cdir in args.cands:
             cpath = os.path.join(cdir, name)
             if not os.path.exists(cpath):
@@ -88,7 +89,7 @@ def main() -> None:
             print(f"| {name[6:-5]} ({len(ref)}/{len(cand)} seeds) | {sa.mean():.0f} / {target:.4g} "
                   f"| {os.path.basename(os.path.normpath(cdir))} | {sb.mean():.0f} / {np.median(rb):.4g} "
                   f"| {fewer:.2f} | {better:.2f} | {reach if reach else 'not reached'} "
-                  f"({steps_to_reach(ref, target)}) |")
+                  f"({ref_reach}) |")
 
 
 if __name__ == "__main__":

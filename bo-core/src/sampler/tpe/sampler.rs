@@ -296,7 +296,7 @@ mod tests {
     use super::*;
     use crate::error::Pruned;
     use crate::sampler::test_support::{BRANIN_MIN, branin, run, study};
-    use crate::space::{Float, Int};
+    use crate::space::{Categorical, Float, Int};
     use crate::trial::Trial;
 
     fn sphere(t: &mut Trial) -> Result<f64> {
@@ -334,7 +334,7 @@ mod tests {
     fn candidates_are_fewer_when_a_parameter_is_categorical() {
         let x: Distribution = Float::new(0.0, 1.0).into();
         let n: Distribution = Int::new(1, 8).into();
-        let c: Distribution = crate::space::Categorical::new(vec![ParamValue::Int(16), ParamValue::Int(32)]).into();
+        let c: Distribution = Categorical::new(vec![ParamValue::Int(16), ParamValue::Int(32)]).into();
         let auto = TpeSampler::default();
         assert_eq!(auto.candidate_count(&[&x, &n]), 64);
         assert_eq!(auto.candidate_count(&[&x, &c]), 24);
