@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bo_core::{Reporter, Trial};
 use burn::train::logger::{InMemoryMetricLogger, MetricLogger};
@@ -58,6 +58,8 @@ struct Shared {
     reporter: Reporter,
     metric: String,
     split: Split,
+    /// When the strategy was made: the start of the first epoch's clock.
+    created: Instant,
     state: Mutex<State>,
     epoch_ended: Condvar,
 }
@@ -73,6 +75,8 @@ struct State {
     ended: BTreeMap<usize, Option<f64>>,
     /// Values reported to the trial.
     reported: BTreeMap<usize, f64>,
+    /// When each epoch's value was reported, in order.
+    reported_at: Vec<Instant>,
     pruned_at: Option<usize>,
     error: Option<Error>,
     warned_fallback: bool,
@@ -111,6 +115,7 @@ impl TrialEarlyStopping {
                 reporter,
                 metric: metric.to_string(),
                 split,
+                created: Instant::now(),
                 state: Mutex::new(State::default()),
                 epoch_ended: Condvar::new(),
             }),
@@ -130,6 +135,24 @@ impl TrialEarlyStopping {
     /// The values reported to the trial so far, by epoch.
     pub fn values(&self) -> BTreeMap<usize, f64> {
         lock(&self.shared.state).reported.clone()
+    }
+
+    /// Seconds each reported epoch took, in order: from one report to the next, the first
+    /// from the strategy's creation (so make it just before `launch`). An epoch's time
+    /// includes its validation; the first also includes warm-up (a GPU backend's kernel
+    /// compilation and autotune).
+    pub fn epoch_seconds(&self) -> Vec<f64> {
+        let state = lock(&self.shared.state);
+        let mut last = self.shared.created;
+        state
+            .reported_at
+            .iter()
+            .map(|&at| {
+                let seconds = at.duration_since(last).as_secs_f64();
+                last = at;
+                seconds
+            })
+            .collect()
     }
 
     /// The epoch after which the pruner stopped the training, if it did.
@@ -207,7 +230,11 @@ impl EarlyStoppingStrategy for TrialEarlyStopping {
             lock(&shared.state).error = Some(e.into());
             return true;
         }
-        lock(&shared.state).reported.insert(epoch, value);
+        {
+            let mut state = lock(&shared.state);
+            state.reported.insert(epoch, value);
+            state.reported_at.push(Instant::now());
+        }
         if shared.reporter.should_prune() {
             tracing::debug!(trial = ?shared.reporter.number(), epoch, value, "pruned");
             lock(&shared.state).pruned_at = Some(epoch);

@@ -193,6 +193,10 @@ fn fit<O: Optimizer<Cnn<Train>, Train> + 'static>(
         .with_application_logger(None)
         .prune_with(&stopping)
         .launch(Learner::new(model, optimizer, hp.lr));
+    // One positive duration per reported epoch, as the examples store them.
+    let seconds = stopping.epoch_seconds();
+    assert_eq!(seconds.len(), stopping.values().len());
+    assert!(seconds.iter().all(|&s| s > 0.0), "{seconds:?}");
     Ok(stopping.finish()?)
 }
 

@@ -5,16 +5,24 @@
 //! optimizer and weight decay; Hyperband stops hopeless trials after any epoch through
 //! `bo_burn::TrialEarlyStopping`, Burn's early-stopping hook. Trials run `--jobs` at a
 //! time; every trial, with its per-epoch validation accuracy, lands in a SQLite file, so a
-//! second run resumes the study. Data: the 8x8 digits shipped with smartcore, or MNIST
-//! with `--mnist DIR` (the four uncompressed IDX files). CPU (ndarray) by default; with
-//! `--features cuda`, Burn's CUDA backend.
+//! second run resumes the study. Data (shared with the tch example, `example-cnn-common`):
+//! the 8x8 digits shipped with smartcore, `--data digits28` (tens of thousands of 28x28
+//! images made from them), or MNIST with `--mnist DIR` (the four uncompressed IDX files).
+//! CPU (ndarray) by default; with `--features cuda`, Burn's CUDA backend: `--probe` checks
+//! that the device works, a trial that runs out of GPU memory (or whose backend panics)
+//! fails with the reason while the study goes on, and `--summary FILE` writes the run's
+//! figures as JSON for `scripts/gpu-check.sh`.
 
 mod data;
 mod model;
 
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Result, anyhow, bail};
 use bo_burn::{PruneTraining, QuietRenderer, TrialEarlyStopping};
 use bo_core::{HyperbandPruner, Optimize, SearchSpace, SqliteStorage, Study, TpeSampler, Trial, TrialState};
 use burn::backend::Autodiff;
@@ -23,11 +31,14 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, AdamWConfig, Optimizer, SgdConfig};
 use burn::tensor::backend::Backend;
+use burn::tensor::{ElementConversion, Tensor};
 use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{Learner, SupervisedTraining};
 use clap::Parser;
+use example_cnn_common::summary::{EPOCH_SECONDS, RunInfo, RunSummary};
+use example_cnn_common::{DataArgs, Images};
 
-use crate::data::{ImageBatcher, Images};
+use crate::data::{Data, ImageBatcher};
 use crate::model::Cnn;
 
 #[cfg(not(feature = "cuda"))]
@@ -55,15 +66,25 @@ struct Args {
     /// Study name.
     #[arg(long, default_value = "tune-cnn-burn")]
     study: String,
-    /// Folder with MNIST's IDX files; the 8x8 digits of smartcore when absent.
-    #[arg(long)]
-    mnist: Option<PathBuf>,
-    /// Keep only the first images of each MNIST split.
-    #[arg(long)]
-    limit: Option<usize>,
+    /// The images (`--data`, `--images`, `--mnist`, `--limit`).
+    #[command(flatten)]
+    data: DataArgs,
     /// Seed of the sampler.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// No new trial starts after this many seconds.
+    #[arg(long)]
+    timeout: Option<f64>,
+    /// Write this run's figures as JSON to this file.
+    #[arg(long)]
+    summary: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// Check that the backend's device works (a small tensor sum on it), print the result
+    /// as JSON and exit: status 0 when it works, 3 when it does not.
+    #[arg(long)]
+    probe: bool,
 }
 
 /// The search space.
@@ -91,9 +112,67 @@ enum OptimizerKind {
     Sgd { nesterov: bool },
 }
 
-/// One trial: build the model and the optimizer it asks for, train with Burn's learner.
-fn objective(trial: &mut Trial, images: &Images, epochs: usize, seed: u64) -> Result<f64> {
+/// One trial. A panic of the backend (Burn's CUDA backend panics when the GPU runs out of
+/// memory) fails the trial with a clear reason; the study goes on.
+fn objective(trial: &mut Trial, data: &Data, epochs: usize, seed: u64) -> Result<f64> {
     let hp: Hparams = trial.suggest()?;
+    guarded(|| fit(trial, data, &hp, epochs, seed))
+}
+
+/// Runs `train`, turning a panic into the error [`backend_failure`] gives.
+fn guarded<T>(train: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(train)).unwrap_or_else(|panic| Err(backend_failure(&panic_text(panic.as_ref()))))
+}
+
+/// The text of a panic's payload.
+fn panic_text(panic: &(dyn Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "a panic without a message".to_string())
+}
+
+/// The error a trial fails with when the backend panicked with `message`.
+fn backend_failure(message: &str) -> anyhow::Error {
+    let lower = message.to_lowercase();
+    let backend = Base::name(&Default::default());
+    if ["out of memory", "outofmemory", "out_of_memory"].iter().any(|m| lower.contains(m)) {
+        anyhow!("out of memory on {backend}: lower --jobs or the batch sizes ({message})")
+    } else {
+        anyhow!("the {backend} backend failed: {message}")
+    }
+}
+
+/// The backend's short name, known before its device is touched.
+const BACKEND: &str = if cfg!(feature = "cuda") { "cuda" } else { "ndarray" };
+
+/// Whether the backend's device works: its name, or why not. The panic hook is replaced
+/// meanwhile: a missing CUDA driver panics on Burn's device thread first (the root cause)
+/// and then on this one (a closed channel), so every message is kept, the first one leads,
+/// and none is printed as a backtrace.
+fn probe() -> std::result::Result<String, String> {
+    let messages = Arc::new(Mutex::new(Vec::<String>::new()));
+    let hook = std::panic::take_hook();
+    let seen = messages.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = panic_text(info.payload());
+        seen.lock().unwrap_or_else(|e| e.into_inner()).push(text);
+    }));
+    let outcome = catch_unwind(|| {
+        let device = Default::default();
+        let sum: f32 = Tensor::<Base, 1>::from_floats([1.0, 2.0], &device).sum().into_scalar().elem();
+        (sum == 3.0).then(|| Base::name(&device)).ok_or_else(|| format!("1 + 2 gave {sum} on the device"))
+    });
+    std::panic::set_hook(hook);
+    outcome.unwrap_or_else(|_| {
+        let messages = messages.lock().unwrap_or_else(|e| e.into_inner());
+        Err(if messages.is_empty() { "the device panicked without a message".to_string() } else { messages.join("; then: ") })
+    })
+}
+
+/// Builds the model and the optimizer the trial asks for and trains with Burn's learner.
+fn fit(trial: &Trial, data: &Data, hp: &Hparams, epochs: usize, seed: u64) -> Result<f64> {
     let device = Default::default();
     Train::seed(&device, seed.wrapping_add(trial.number().unwrap_or(0)));
     let model = Cnn::<Train>::new(hp.channels, hp.dropout, &device);
@@ -101,34 +180,34 @@ fn objective(trial: &mut Trial, images: &Images, epochs: usize, seed: u64) -> Re
     match hp.optimizer {
         OptimizerKind::Adam => {
             let adam = AdamConfig::new().with_weight_decay(Some(decay));
-            train(trial, images, &hp, epochs, model, adam.init())
+            train(trial, data, hp, epochs, model, adam.init())
         }
         OptimizerKind::AdamW => {
             let adamw = AdamWConfig::new().with_weight_decay(hp.weight_decay as f32);
-            train(trial, images, &hp, epochs, model, adamw.init())
+            train(trial, data, hp, epochs, model, adamw.init())
         }
         OptimizerKind::Sgd { nesterov } => {
             let momentum = MomentumConfig::new().with_nesterov(nesterov).with_dampening(0.0);
             let sgd = SgdConfig::new().with_momentum(Some(momentum)).with_weight_decay(Some(decay));
-            train(trial, images, &hp, epochs, model, sgd.init())
+            train(trial, data, hp, epochs, model, sgd.init())
         }
     }
 }
 
 fn train<O: Optimizer<Cnn<Train>, Train> + 'static>(
     trial: &Trial,
-    images: &Images,
+    data: &Data,
     hp: &Hparams,
     epochs: usize,
     model: Cnn<Train>,
     optimizer: O,
 ) -> Result<f64> {
-    let batcher = ImageBatcher { side: images.side };
+    let batcher = ImageBatcher { side: data.side };
     let train_loader = DataLoaderBuilder::new(batcher.clone())
         .batch_size(hp.batch_size)
         .shuffle(trial.number().unwrap_or(0))
-        .build(images.train.clone());
-    let valid_loader = DataLoaderBuilder::new(batcher).batch_size(256).build(images.valid.clone());
+        .build(data.train.clone());
+    let valid_loader = DataLoaderBuilder::new(batcher).batch_size(256).build(data.valid.clone());
     // Reports the validation accuracy (in percent, as Burn computes it) after each epoch;
     // stops the training when Hyperband says so.
     let stopping = TrialEarlyStopping::new(trial.reporter(), &AccuracyMetric::<Train>::new());
@@ -141,6 +220,7 @@ fn train<O: Optimizer<Cnn<Train>, Train> + 'static>(
         .with_application_logger(None)
         .prune_with(&stopping)
         .launch(Learner::new(model, optimizer, hp.lr));
+    trial.set_user_attr(EPOCH_SECONDS, stopping.epoch_seconds())?;
     Ok(stopping.finish()?) // Err(Pruned) marks the trial PRUNED
 }
 
@@ -151,17 +231,28 @@ fn main() -> Result<()> {
         )
         .init();
     let args = Args::parse();
-    let images = match &args.mnist {
-        Some(dir) => data::mnist(dir, args.limit)?,
-        None => data::digits(0.25),
-    };
+    let device_works = probe();
+    if args.probe {
+        let json = match &device_works {
+            Ok(name) => serde_json::json!({"backend": BACKEND, "device": name, "works": true}),
+            Err(why) => serde_json::json!({"backend": BACKEND, "works": false, "error": why}),
+        };
+        println!("{json}");
+        std::process::exit(if device_works.is_ok() { 0 } else { 3 });
+    }
+    // The device first: one that does not work is an error before any file is made.
+    if let Err(why) = device_works {
+        bail!("the {BACKEND} backend's device does not work: {why}");
+    }
+    let images: Images = args.data.load()?;
+    let data = Data::new(&images);
+    let backend = Base::name(&Default::default());
     println!(
-        "{} training and {} validation images ({}x{}), backend {}",
-        images.train.0.len(),
-        images.valid.0.len(),
+        "{} training and {} validation images ({}x{}), backend {backend}",
+        images.train.len(),
+        images.valid.len(),
         images.side,
         images.side,
-        Base::name(&Default::default()),
     );
     let epochs = args.epochs.max(1);
     let study = Study::builder()
@@ -173,28 +264,86 @@ fn main() -> Result<()> {
         .seed(args.seed)
         .load_if_exists(true)
         .build()?;
-    study.optimize_with(Optimize::trials(args.trials).n_jobs(args.jobs), |trial: &mut Trial| {
-        objective(trial, &images, epochs, args.seed)
-    })?;
+    let before = study.trials()?.len();
+    let start = Instant::now();
+    let mut options = Optimize::trials(args.trials).n_jobs(args.jobs).progress_bar(!args.quiet);
+    if let Some(seconds) = args.timeout {
+        options = options.with_timeout(Duration::from_secs_f64(seconds.max(0.0)));
+    }
+    study.optimize_with(options, |trial: &mut Trial| objective(trial, &data, epochs, args.seed))?;
+    let wall = start.elapsed();
 
     let trials = study.trials()?;
-    let count = |s: TrialState| trials.iter().filter(|t| t.state == s).count();
-    let trained: usize = trials.iter().map(|t| t.intermediate_values.len()).sum();
-    println!(
-        "{} trials: {} complete, {} pruned, {} failed; {trained} epochs trained of {} without pruning",
-        trials.len(),
-        count(TrialState::Complete),
-        count(TrialState::Pruned),
-        count(TrialState::Failed),
-        trials.len() * epochs,
-    );
-    let best = study.best_trial()?;
-    let hp: Hparams = Trial::fixed(best.params.clone()).suggest()?;
-    println!("best: trial {} with {:.2} % validation accuracy\n  {hp:?}", best.number, best.value.unwrap_or(f64::NAN));
+    let info = RunInfo {
+        example: "burn",
+        device: if cfg!(feature = "cuda") { "cuda:0".into() } else { "cpu".into() },
+        backend,
+        jobs: args.jobs.max(1),
+        pruner: "hyperband".into(),
+        epochs,
+        accuracy_scale: 100.0,
+    };
+    let summary = RunSummary::new(&info, &images, &trials[before..], wall);
+    summary.lines().iter().for_each(|l| println!("{l}"));
+    if let Some(path) = &args.summary {
+        summary.write_json(path)?;
+    }
+    if let Some(best) = trials.iter().filter(|t| t.state == TrialState::Complete).max_by(|a, b| {
+        a.value.unwrap_or(f64::NEG_INFINITY).total_cmp(&b.value.unwrap_or(f64::NEG_INFINITY))
+    }) {
+        let hp: Hparams = Trial::fixed(best.params.clone()).suggest()?;
+        println!(
+            "best of the study: trial {} with {:.2} % validation accuracy\n  {hp:?}",
+            best.number,
+            best.value.unwrap_or(f64::NAN)
+        );
+    }
     println!(
         "inspect: cargo run --release -p bo-cli -- trials {} --storage sqlite:{}",
         args.study,
         args.storage.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_working_device_passes_the_probe() {
+        // ndarray here (CI has no GPU); with feature `cuda` on a GPU machine, the GPU.
+        let name = probe().expect("the default backend's device works");
+        assert!(!name.is_empty());
+    }
+
+    #[test]
+    fn backend_panics_become_clear_trial_errors() {
+        let oom = backend_failure("DriverError(CUDA_ERROR_OUT_OF_MEMORY, \"out of memory\")").to_string();
+        assert!(oom.starts_with("out of memory on "), "{oom}");
+        assert!(oom.contains("lower --jobs or the batch sizes"), "{oom}");
+        let other = backend_failure("index out of bounds").to_string();
+        assert!(other.contains("backend failed: index out of bounds"), "{other}");
+    }
+
+    /// A panic inside the training fails only that trial, with the reason; the study goes
+    /// on to the next trial.
+    #[test]
+    fn a_panicking_trial_fails_and_the_study_goes_on() -> Result<()> {
+        let study = Study::builder().name("panics").maximize().build()?;
+        study.optimize_with(Optimize::trials(2).progress_bar(false), |trial: &mut Trial| -> Result<f64> {
+            let number = trial.number().unwrap_or(0);
+            guarded(|| {
+                if number == 0 {
+                    panic!("CUDA_ERROR_OUT_OF_MEMORY");
+                }
+                Ok(0.5)
+            })
+        })?;
+        let trials = study.trials()?;
+        assert_eq!(trials[0].state, TrialState::Failed);
+        assert!(trials[0].fail_reason.as_deref().unwrap_or_default().starts_with("out of memory on "), "{:?}", trials[0].fail_reason);
+        assert_eq!(trials[1].state, TrialState::Complete);
+        Ok(())
+    }
 }

@@ -9,14 +9,18 @@
 //! `--gpu-slots` trials share the device at once, frees each trial's memory when it ends,
 //! and fails a trial that runs out of GPU memory with a clear reason. Every trial, with its
 //! per-epoch validation accuracy and seconds per epoch, lands in a SQLite file, so a second
-//! run resumes the study. Data: the 8x8 digits shipped with smartcore, or MNIST with
-//! `--mnist DIR` (the four uncompressed IDX files).
+//! run resumes the study. Data (shared with the Burn example, `example-cnn-common`): the
+//! 8x8 digits shipped with smartcore, `--data digits28` (tens of thousands of 28x28 images
+//! made from them, where a GPU matters), or MNIST with `--mnist DIR` (the four
+//! uncompressed IDX files). `--summary FILE` writes the run's figures as JSON (device,
+//! epochs trained, wall time, seconds per epoch, best accuracy), as `scripts/gpu-check.sh`
+//! reads them.
 
 mod data;
 mod model;
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use bo_core::{
@@ -25,10 +29,10 @@ use bo_core::{
 };
 use bo_tch::{DeviceChoice, DeviceSlots, TrialContext, device_name};
 use clap::{Parser, ValueEnum};
+use example_cnn_common::summary::{EPOCH_SECONDS, RunInfo, RunSummary, epoch_seconds};
+use example_cnn_common::{DataArgs, Images};
 use tch::nn::{self, ModuleT, OptimizerConfig};
 use tch::{Device, Tensor};
-
-use crate::data::Images;
 
 /// Tune a tch CNN on handwritten digits, on CUDA when present.
 #[derive(Debug, Parser)]
@@ -58,12 +62,15 @@ struct Args {
     /// Study name.
     #[arg(long, default_value = "tune-cnn-tch")]
     study: String,
-    /// Folder with MNIST's IDX files; the 8x8 digits of smartcore when absent.
+    /// The images (`--data`, `--images`, `--mnist`, `--limit`).
+    #[command(flatten)]
+    data: DataArgs,
+    /// No new trial starts after this many seconds.
     #[arg(long)]
-    mnist: Option<PathBuf>,
-    /// Keep only the first images of each MNIST split.
+    timeout: Option<f64>,
+    /// Write this run's figures as JSON to this file.
     #[arg(long)]
-    limit: Option<usize>,
+    summary: Option<PathBuf>,
     /// libtorch's CPU threads (one pool for the process). Default 1: the small models here
     /// gain nothing from intra-op threads, and trials run in parallel with --jobs.
     #[arg(long, default_value_t = 1)]
@@ -88,6 +95,9 @@ enum PrunerKind {
     /// No pruning: every trial trains --epochs epochs.
     None,
 }
+
+/// The libtorch this example is built against (tch 0.24 accepts no other).
+const LIBTORCH_VERSION: &str = "2.11.0";
 
 /// The search space, as in the Burn example.
 #[derive(Debug, Clone, SearchSpace)]
@@ -118,8 +128,8 @@ enum OptimizerKind {
 /// (in [0, 1]) and stops when the pruner says so.
 fn train(ctx: &TrialContext, trial: &Trial, hp: &Hparams, images: &Images, epochs: usize) -> bo_tch::Result<f64> {
     let device = ctx.device();
-    let (train_x, train_y) = images.train.tensors(images.side, device);
-    let (valid_x, valid_y) = images.valid.tensors(images.side, device);
+    let (train_x, train_y) = data::tensors(&images.train, images.side, device);
+    let (valid_x, valid_y) = data::tensors(&images.valid, images.side, device);
     let vs = nn::VarStore::new(device);
     let model = ctx.init(|| model::cnn(&vs.root(), hp.channels as i64, hp.dropout));
     let mut opt = match hp.optimizer {
@@ -147,7 +157,7 @@ fn train(ctx: &TrialContext, trial: &Trial, hp: &Hparams, images: &Images, epoch
         }
         accuracy = evaluate(&model, &valid_x, &valid_y);
         seconds.push(start.elapsed().as_secs_f64());
-        trial.set_user_attr("seconds_per_epoch", seconds.iter().sum::<f64>() / seconds.len() as f64)?;
+        trial.set_user_attr(EPOCH_SECONDS, &seconds)?;
         ctx.report_or_prune(epoch, accuracy)?; // Err(Pruned): the trial ends PRUNED
     }
     Ok(accuracy)
@@ -186,10 +196,7 @@ fn main() -> Result<()> {
         )
         .init();
     let args = Args::parse();
-    let images = match &args.mnist {
-        Some(dir) => data::mnist(dir, args.limit)?,
-        None => data::digits(0.25),
-    };
+    let images = args.data.load()?;
     tch::set_num_threads(args.threads.max(1));
     let epochs = args.epochs.max(1);
     let jobs = args.jobs.max(1);
@@ -222,35 +229,30 @@ fn main() -> Result<()> {
     );
     let before = study.trials()?.len();
     let start = Instant::now();
-    study.optimize_with(Optimize::trials(args.trials).n_jobs(jobs).progress_bar(!args.quiet), |trial: &mut Trial| {
+    let mut options = Optimize::trials(args.trials).n_jobs(jobs).progress_bar(!args.quiet);
+    if let Some(seconds) = args.timeout {
+        options = options.with_timeout(Duration::from_secs_f64(seconds.max(0.0)));
+    }
+    study.optimize_with(options, |trial: &mut Trial| {
         let hp: Hparams = trial.suggest()?;
         slots.run(trial, |ctx| train(ctx, trial, &hp, &images, epochs))
     })?;
-    let wall = start.elapsed().as_secs_f64();
+    let wall = start.elapsed();
 
     let trials = study.trials()?;
-    let run = &trials[before..];
-    let count = |s: TrialState| run.iter().filter(|t| t.state == s).count();
-    let trained: usize = run.iter().map(|t| t.intermediate_values.len()).sum();
-    let seconds: f64 = run
-        .iter()
-        .filter_map(|t| Some(t.user_attrs.get("seconds_per_epoch")?.as_f64()? * t.intermediate_values.len() as f64))
-        .sum();
-    println!(
-        "{} trials: {} complete, {} pruned, {} failed; {trained} epochs trained of {} without pruning",
-        run.len(),
-        count(TrialState::Complete),
-        count(TrialState::Pruned),
-        count(TrialState::Failed),
-        run.len() * epochs,
-    );
-    println!(
-        "wall time {wall:.1} s; {:.3} s per epoch on {} (mean over {trained} epochs, {jobs} jobs)",
-        seconds / trained.max(1) as f64,
-        device_name(device),
-    );
-    for t in run.iter().filter(|t| t.state == TrialState::Failed) {
-        println!("trial {} failed: {}", t.number, t.fail_reason.as_deref().unwrap_or("?"));
+    let info = RunInfo {
+        example: "tch",
+        device: device_name(device),
+        backend: format!("libtorch {}", LIBTORCH_VERSION),
+        jobs,
+        pruner: format!("{:?}", args.pruner).to_lowercase(),
+        epochs,
+        accuracy_scale: 1.0,
+    };
+    let summary = RunSummary::new(&info, &images, &trials[before..], wall);
+    summary.lines().iter().for_each(|l| println!("{l}"));
+    if let Some(path) = &args.summary {
+        summary.write_json(path)?;
     }
 
     let mut complete: Vec<_> = trials.iter().filter(|t| t.state == TrialState::Complete).collect();
@@ -259,7 +261,8 @@ fn main() -> Result<()> {
     println!("{:>5}  {:>8}  {:>6}  {:>7}  params", "trial", "accuracy", "epochs", "s/epoch");
     for t in complete.iter().take(args.top) {
         let hp: Hparams = Trial::fixed(t.params.clone()).suggest()?;
-        let per_epoch = t.user_attrs.get("seconds_per_epoch").and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
+        let seconds = epoch_seconds(t);
+        let per_epoch = seconds.iter().sum::<f64>() / seconds.len().max(1) as f64;
         println!(
             "{:>5}  {:>8.4}  {:>6}  {per_epoch:>7.3}  lr={:.2e} batch={} channels={} dropout={:.2} {:?} wd={:.1e}",
             t.number,
