@@ -36,6 +36,7 @@ mod error;
 mod heartbeat;
 mod history;
 mod math;
+mod retry;
 mod rng;
 mod space;
 mod study;

@@ -344,6 +344,37 @@ pub(crate) fn stale_trials_are_failed_and_retried(storage: Arc<dyn Storage>) -> 
     Ok(())
 }
 
+/// `n_jobs` threads run `n_trials` trials (the first `enqueued` of them enqueued) on one
+/// study in `storage`: no trial is lost or run twice, and the enqueued values are used.
+pub(crate) fn threads_share_one_storage(storage: Arc<dyn Storage>, enqueued: u64, n_trials: u64) -> Result<()> {
+    use std::collections::{BTreeMap, HashMap};
+    use std::sync::Mutex;
+    let study = Study::builder().shared_storage(storage).name("threads").build()?;
+    for i in 0..enqueued {
+        study.enqueue([("x", i as f64 * 0.25)])?;
+    }
+    let runs: Mutex<HashMap<u64, usize>> = Mutex::new(HashMap::new());
+    study.optimize_with(quiet(n_trials).n_jobs(4), |t: &mut Trial| {
+        let number = t.number().expect("a study trial has a number");
+        *runs.lock().expect("lock").entry(number).or_default() += 1;
+        let x = t.suggest_float("x", Float::new(-5.0, 5.0))?;
+        t.report(0, x)?;
+        Ok::<_, Error>(x * x)
+    })?;
+    let trials = study.trials()?;
+    assert_eq!(trials.iter().map(|t| t.number).collect::<Vec<_>>(), (0..n_trials).collect::<Vec<u64>>());
+    assert!(trials.iter().all(|t| t.state == TrialState::Complete));
+    let runs = runs.into_inner().expect("lock");
+    assert_eq!(runs.len() as u64, n_trials);
+    assert!(runs.values().all(|&n| n == 1), "every trial runs exactly once");
+    let used: BTreeMap<u64, f64> = trials[..enqueued as usize]
+        .iter()
+        .map(|t| (t.number, t.params["x"].as_f64().unwrap_or(f64::NAN)))
+        .collect();
+    assert_eq!(used, (0..enqueued).map(|i| (i, i as f64 * 0.25)).collect(), "enqueued values are used");
+    Ok(())
+}
+
 #[test]
 fn stale_in_memory_trials_are_failed_and_retried() -> Result<()> {
     stale_trials_are_failed_and_retried(Arc::new(InMemoryStorage::new()))

@@ -8,7 +8,7 @@ use crate::heartbeat::BeatGuard;
 use crate::history::History;
 use crate::rng::TrialRng;
 use crate::space::{Categorical, Choice, Distribution, Distributions, Float, Int, ParamValue, Params};
-use crate::study::StudyCore;
+use crate::study::core::StudyCore;
 use crate::trial_record::{FrozenTrial, TrialId};
 
 /// A typed search space: `let hp: Hparams = trial.suggest()?`.

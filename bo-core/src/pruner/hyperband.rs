@@ -4,6 +4,7 @@ use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
 use crate::history::History;
+use crate::rng::{GOLDEN_GAMMA, mix64};
 use crate::trial_record::FrozenTrial;
 
 use super::Pruner;
@@ -195,12 +196,10 @@ impl Brackets {
     }
 }
 
-/// A bijective 64-bit mix (the splitmix64 finalizer): consecutive numbers spread evenly.
+/// A bijective 64-bit mix (splitmix64's first draw from `x`): consecutive numbers spread
+/// evenly.
 fn mix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    mix64(x.wrapping_add(GOLDEN_GAMMA))
 }
 
 impl Pruner for HyperbandPruner {

@@ -1,6 +1,8 @@
 //! The Sobol low-discrepancy sequence (Joe & Kuo direction numbers), with optional Owen-style
 //! scrambling.
 
+use crate::rng::{GOLDEN_GAMMA, mix64};
+
 /// Dimensions with direction numbers: the first one (van der Corput) plus the table rows.
 pub(crate) const SOBOL_DIMS: usize = JOE_KUO.len() + 1;
 
@@ -172,10 +174,7 @@ fn owen_scramble(x: u32, seed: u32) -> u32 {
 
 /// The per-dimension scramble seed derived from a sampler seed.
 fn dimension_seed(seed: u64, dim: usize) -> u32 {
-    let mut z = seed ^ (dim as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    (z ^ (z >> 31)) as u32
+    mix64(seed ^ (dim as u64).wrapping_mul(GOLDEN_GAMMA)) as u32
 }
 
 /// Coordinate `dim < SOBOL_DIMS` of point `index` in `[0, 1)`, scrambled with `seed` when

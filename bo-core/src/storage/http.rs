@@ -169,16 +169,17 @@ impl Storage for HttpStorage {
     fn create_trial(&self, study: StudyId) -> Result<FrozenTrial> {
         self.call("POST", &format!("/studies/{study}/trials"), Some(json!({})))
     }
-    fn enqueue_trial(&self, study: StudyId, fixed: &FixedParams) -> Result<FrozenTrial> {
-        self.call("POST", &format!("/studies/{study}/enqueue"), Some(json!({"fixed": fixed})))
-    }
     fn enqueue_trial_with_attrs(
         &self,
         study: StudyId,
         fixed: &FixedParams,
         system_attrs: &std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Result<FrozenTrial> {
-        self.call("POST", &format!("/studies/{study}/enqueue"), Some(json!({"fixed": fixed, "system_attrs": system_attrs})))
+        let mut body = json!({"fixed": fixed});
+        if !system_attrs.is_empty() {
+            body["system_attrs"] = json!(system_attrs);
+        }
+        self.call("POST", &format!("/studies/{study}/enqueue"), Some(body))
     }
     fn claim_waiting_trial(&self, study: StudyId) -> Result<Option<FrozenTrial>> {
         self.call("POST", &format!("/studies/{study}/claim"), Some(json!({})))

@@ -122,10 +122,6 @@ impl Storage for InMemoryStorage {
         self.lock().new_trial(study, TrialState::Running)
     }
 
-    fn enqueue_trial(&self, study: StudyId, fixed: &FixedParams) -> Result<FrozenTrial> {
-        self.enqueue_trial_with_attrs(study, fixed, &std::collections::BTreeMap::new())
-    }
-
     fn enqueue_trial_with_attrs(
         &self,
         study: StudyId,

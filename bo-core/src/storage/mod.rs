@@ -19,6 +19,8 @@ mod http;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -92,27 +94,20 @@ pub trait Storage: Send + Sync {
     fn delete_study(&self, name: &str) -> Result<()>;
     /// Creates a RUNNING trial with the next number.
     fn create_trial(&self, study: StudyId) -> Result<FrozenTrial>;
-    /// Creates a WAITING trial holding `fixed` parameter values.
-    fn enqueue_trial(&self, study: StudyId, fixed: &FixedParams) -> Result<FrozenTrial>;
-    /// Creates a WAITING trial holding `fixed` parameter values and extra system attributes
-    /// (a retried trial's `retried_from` and `retry`, see `StudyBuilder::retry_failed_trials`).
-    ///
-    /// The default implementation supports no extra attributes: with an empty map it is
-    /// [`Storage::enqueue_trial`], otherwise [`Error::InvalidConfig`].
+    /// Creates a WAITING trial holding `fixed` parameter values: by default,
+    /// [`Storage::enqueue_trial_with_attrs`] with no extra attributes.
+    fn enqueue_trial(&self, study: StudyId, fixed: &FixedParams) -> Result<FrozenTrial> {
+        self.enqueue_trial_with_attrs(study, fixed, &BTreeMap::new())
+    }
+    /// Creates a WAITING trial holding `fixed` parameter values (under the system attribute
+    /// [`FIXED_PARAMS_ATTR`]) and extra system attributes (a retried trial's `retried_from`
+    /// and `retry`, see `StudyBuilder::retry_failed_trials`).
     fn enqueue_trial_with_attrs(
         &self,
         study: StudyId,
         fixed: &FixedParams,
         system_attrs: &BTreeMap<String, serde_json::Value>,
-    ) -> Result<FrozenTrial> {
-        if system_attrs.is_empty() {
-            return self.enqueue_trial(study, fixed);
-        }
-        Err(Error::InvalidConfig {
-            what: "storage",
-            reason: "this storage cannot store the system attributes of an enqueued trial".into(),
-        })
-    }
+    ) -> Result<FrozenTrial>;
     /// Atomically turns the oldest WAITING trial into RUNNING and returns it.
     fn claim_waiting_trial(&self, study: StudyId) -> Result<Option<FrozenTrial>>;
     /// Records a parameter of a running trial.
@@ -253,18 +248,6 @@ fn open_postgres(_url: &str) -> Result<Arc<dyn Storage>> {
     Err(Error::FeatureDisabled { feature: "postgres" })
 }
 
-/// The system attributes of an enqueued trial, as JSON text: `fixed_params` and `extra`.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) fn enqueued_system_attrs(
-    fixed: &FixedParams,
-    extra: &BTreeMap<String, serde_json::Value>,
-) -> Result<String> {
-    let mut attrs: serde_json::Map<String, serde_json::Value> =
-        extra.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    attrs.insert(FIXED_PARAMS_ATTR.to_string(), serde_json::to_value(fixed).map_err(Error::storage)?);
-    Ok(serde_json::Value::Object(attrs).to_string())
-}
-
 #[cfg(feature = "http")]
 fn open_http(url: &str) -> Result<Arc<dyn Storage>> {
     Ok(Arc::new(HttpStorage::open(url)?))
@@ -273,27 +256,6 @@ fn open_http(url: &str) -> Result<Arc<dyn Storage>> {
 #[cfg(not(feature = "http"))]
 fn open_http(_url: &str) -> Result<Arc<dyn Storage>> {
     Err(Error::FeatureDisabled { feature: "http" })
-}
-
-/// Stored data that this build cannot decode (a database storage's rows).
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-#[derive(Debug)]
-struct Corrupt(String);
-
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-impl std::fmt::Display for Corrupt {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "corrupt stored data: {}", self.0)
-    }
-}
-
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-impl std::error::Error for Corrupt {}
-
-/// A storage error for stored data that cannot be decoded.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) fn corrupt(what: impl Into<String>) -> Error {
-    Error::storage(Corrupt(what.into()))
 }
 
 /// Checks that a value can be written to a trial in `state`.

@@ -9,7 +9,9 @@ mod model;
 mod optimize;
 mod sampler;
 mod scale;
+mod surrogate;
 
 pub use acquisition::Acquisition;
 pub use scale::OutputTransform;
-pub use sampler::{GpSampler, GpSamplerBuilder, InitialDesign, PendingStrategy, Surrogate, SurrogateCurve};
+pub use sampler::{GpSampler, GpSamplerBuilder, InitialDesign, PendingStrategy};
+pub use surrogate::{Surrogate, SurrogateCurve};

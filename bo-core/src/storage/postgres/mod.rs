@@ -1,29 +1,29 @@
 //! PostgreSQL storage: one database shared by workers on many machines.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use postgres::types::ToSql;
-use postgres::{Client, Config, IsolationLevel, NoTls, Row, Statement, Transaction};
+use postgres::{Config, Row};
 
-use super::{corrupt, Cursor, FixedParams, Storage, StudyRecord, stale_trial_reason};
+use super::sql::{
+    Children, ParamRow, StepRow, TrialRow, check_outcome, enqueued_system_attrs, finished, param_columns,
+    parse_attrs, step_column, study_record, to_sql_id, trial_columns, unknown_study, with_attr,
+};
+use super::{Cursor, FixedParams, Storage, StudyRecord, stale_trial_reason};
 use crate::error::{Error, Result};
 use crate::space::{Distribution, ParamValue};
 use crate::trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId, TrialState, now_secs};
+
+mod pool;
+
+use pool::{Pool, Tx};
 
 /// Version of the schema this build writes and reads (PostgreSQL has its own numbering).
 const SCHEMA_VERSION: i64 = 1;
 
 /// Key of the advisory lock held while the schema is checked or created.
 const SCHEMA_LOCK: i64 = 0x626f_5f73_6368_656d;
-
-/// Idle connections kept for reuse.
-const MAX_IDLE: usize = 16;
-
-/// How often a write transaction is retried after a deadlock or serialization failure.
-const RETRIES: usize = 5;
 
 /// Our tables; the names carry a prefix so that they can live beside other tables.
 const TABLES: [&str; 5] = ["bo_meta", "bo_studies", "bo_trials", "bo_params", "bo_intermediate"];
@@ -72,12 +72,6 @@ CREATE TABLE bo_intermediate (
 );
 ";
 
-macro_rules! trial_columns {
-    () => {
-        "t.id, t.number, t.state, t.value, t.fail_reason, t.started_at, t.finished_at, t.system_attrs, t.user_attrs"
-    };
-}
-
 /// Takes the study's row lock (every state change of a study's trials goes through it, so
 /// they are serialized per study) and returns the study's next change number.
 const NEXT_SEQ: &str = "UPDATE bo_studies SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq";
@@ -110,30 +104,14 @@ const STAMP_UNFINISHED: &str = "UPDATE bo_trials SET seq = $2
 /// # Ok::<(), bo_core::Error>(())
 /// ```
 pub struct PostgresStorage {
-    config: Config,
-    pool: Mutex<Vec<Conn>>,
-}
-
-impl Drop for PostgresStorage {
-    /// Closes the pooled connections on a thread of its own: the sync client blocks on its
-    /// own runtime when closing, which panics on a thread that drives async tasks (e.g. a
-    /// server dropping its storage at shutdown).
-    fn drop(&mut self) {
-        let conns = std::mem::take(self.pool.get_mut().unwrap_or_else(|e| e.into_inner()));
-        if conns.is_empty() {
-            return;
-        }
-        if std::thread::spawn(move || drop(conns)).join().is_err() {
-            tracing::warn!("closing the PostgreSQL connections panicked");
-        }
-    }
+    pool: Pool,
 }
 
 impl fmt::Debug for PostgresStorage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // No password: the config's own Debug is not used.
-        let hosts: Vec<String> = self
-            .config
+        let config = self.pool.config();
+        let hosts: Vec<String> = config
             .get_hosts()
             .iter()
             .map(|h| match h {
@@ -143,51 +121,10 @@ impl fmt::Debug for PostgresStorage {
             .collect();
         f.debug_struct("PostgresStorage")
             .field("hosts", &hosts)
-            .field("ports", &self.config.get_ports())
-            .field("user", &self.config.get_user())
-            .field("dbname", &self.config.get_dbname())
+            .field("ports", &config.get_ports())
+            .field("user", &config.get_user())
+            .field("dbname", &config.get_dbname())
             .finish()
-    }
-}
-
-/// A pooled connection and its prepared statements.
-struct Conn {
-    client: Client,
-    statements: HashMap<&'static str, Statement>,
-}
-
-/// One transaction on a pooled connection; statements are prepared once per connection.
-struct Tx<'a> {
-    tx: Transaction<'a>,
-    statements: &'a mut HashMap<&'static str, Statement>,
-}
-
-type SqlParams<'a> = &'a [&'a (dyn ToSql + Sync)];
-
-impl Tx<'_> {
-    fn statement(&mut self, sql: &'static str) -> Result<Statement> {
-        if let Some(s) = self.statements.get(sql) {
-            return Ok(s.clone());
-        }
-        let s = self.tx.prepare(sql).map_err(db)?;
-        self.statements.insert(sql, s.clone());
-        Ok(s)
-    }
-    fn query(&mut self, sql: &'static str, params: SqlParams<'_>) -> Result<Vec<Row>> {
-        let s = self.statement(sql)?;
-        self.tx.query(&s, params).map_err(db)
-    }
-    fn query_opt(&mut self, sql: &'static str, params: SqlParams<'_>) -> Result<Option<Row>> {
-        let s = self.statement(sql)?;
-        self.tx.query_opt(&s, params).map_err(db)
-    }
-    fn query_one(&mut self, sql: &'static str, params: SqlParams<'_>) -> Result<Row> {
-        let s = self.statement(sql)?;
-        self.tx.query_one(&s, params).map_err(db)
-    }
-    fn execute(&mut self, sql: &'static str, params: SqlParams<'_>) -> Result<u64> {
-        let s = self.statement(sql)?;
-        self.tx.execute(&s, params).map_err(db)
     }
 }
 
@@ -207,17 +144,6 @@ fn db(e: postgres::Error) -> Error {
     Error::storage(e)
 }
 
-
-/// Whether a failed transaction may simply be run again (it was rolled back whole).
-fn is_retryable(e: &Error) -> bool {
-    let Error::Storage(source) = e else { return false };
-    let Some(pg) = source.downcast_ref::<postgres::Error>() else { return false };
-    pg.code().is_some_and(|c| {
-        *c == postgres::error::SqlState::T_R_DEADLOCK_DETECTED
-            || *c == postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
-    })
-}
-
 impl PostgresStorage {
     /// Connects to the database at `url` (`postgres://user:password@host:port/dbname`, or
     /// the `key=value` form libpq takes) and creates the tables if absent.
@@ -235,13 +161,13 @@ impl PostgresStorage {
         if config.get_application_name().is_none() {
             config.application_name("bo");
         }
-        let storage = PostgresStorage { config, pool: Mutex::new(Vec::new()) };
+        let storage = PostgresStorage { pool: Pool::new(config) };
         storage.init()?;
         Ok(storage)
     }
 
     fn init(&self) -> Result<()> {
-        self.transaction(true, |tx| {
+        self.pool.write(|tx| {
             // Several processes may open a fresh database at once: one creates the schema.
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
             let has_meta: bool = tx.query_one("SELECT to_regclass('bo_meta') IS NOT NULL", &[])?.get(0);
@@ -268,71 +194,6 @@ impl PostgresStorage {
             Ok(())
         })
     }
-
-    fn pool(&self) -> MutexGuard<'_, Vec<Conn>> {
-        // The pool is a plain list: a panic while holding it cannot leave it inconsistent.
-        self.pool.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn checkout(&self) -> Result<Conn> {
-        if let Some(conn) = self.pool().pop() {
-            if !conn.client.is_closed() {
-                return Ok(conn);
-            }
-        }
-        let client = self.config.connect(NoTls).map_err(db)?;
-        Ok(Conn { client, statements: HashMap::new() })
-    }
-
-    fn checkin(&self, conn: Conn) {
-        if conn.client.is_closed() {
-            return;
-        }
-        let mut pool = self.pool();
-        if pool.len() < MAX_IDLE {
-            pool.push(conn);
-        }
-    }
-
-    /// Runs `f` in one transaction: read committed for writes (retried whole after a
-    /// deadlock), a read-only repeatable-read snapshot for reads.
-    fn transaction<T>(&self, write: bool, mut f: impl FnMut(&mut Tx<'_>) -> Result<T>) -> Result<T> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut conn = self.checkout()?;
-            let result = Self::run_once(&mut conn, write, &mut f);
-            self.checkin(conn);
-            match result {
-                Err(e) if attempt < RETRIES && is_retryable(&e) => {
-                    tracing::debug!(attempt, error = %e, "retrying a PostgreSQL transaction");
-                }
-                other => return other,
-            }
-        }
-    }
-
-    fn run_once<T>(conn: &mut Conn, write: bool, f: &mut impl FnMut(&mut Tx<'_>) -> Result<T>) -> Result<T> {
-        let Conn { client, statements } = conn;
-        let tx = if write {
-            client.transaction()
-        } else {
-            client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start()
-        }
-        .map_err(db)?;
-        let mut tx = Tx { tx, statements };
-        let out = f(&mut tx)?;
-        tx.tx.commit().map_err(db)?;
-        Ok(out)
-    }
-
-    fn write<T>(&self, f: impl FnMut(&mut Tx<'_>) -> Result<T>) -> Result<T> {
-        self.transaction(true, f)
-    }
-
-    fn read<T>(&self, f: impl FnMut(&mut Tx<'_>) -> Result<T>) -> Result<T> {
-        self.transaction(false, f)
-    }
 }
 
 /// The URL without its password, for messages.
@@ -350,14 +211,6 @@ fn redact(url: &str) -> String {
     }
 }
 
-fn to_sql_id(id: u64) -> Option<i64> {
-    i64::try_from(id).ok()
-}
-
-fn unknown_study(id: StudyId) -> Error {
-    Error::UnknownStudy { name: format!("#{id}") }
-}
-
 /// Locks the study of `trial`, checks that the trial has not finished, and stamps it with
 /// the study's next change number. Returns the trial's user attributes (as stored).
 fn lock_unfinished(tx: &mut Tx<'_>, trial: TrialId) -> Result<(i64, String)> {
@@ -371,72 +224,32 @@ fn lock_unfinished(tx: &mut Tx<'_>, trial: TrialId) -> Result<(i64, String)> {
     }
 }
 
-fn parse_attrs(text: &str) -> Result<BTreeMap<String, serde_json::Value>> {
-    serde_json::from_str(text).map_err(|e| corrupt(format!("attributes: {e}")))
+/// A row of [`trial_columns!`].
+fn trial_row(r: &Row) -> TrialRow {
+    TrialRow {
+        id: r.get(0),
+        number: r.get(1),
+        state: r.get(2),
+        value: r.get(3),
+        fail_reason: r.get(4),
+        started_at: r.get(5),
+        finished_at: r.get(6),
+        system_attrs: r.get(7),
+        user_attrs: r.get(8),
+    }
 }
 
-/// A trial from a row of [`trial_columns!`].
-fn trial_from_row(r: &Row) -> Result<FrozenTrial> {
-    let id: i64 = r.get(0);
-    let number: i64 = r.get(1);
-    let state: String = r.get(2);
-    let mut t = FrozenTrial::new_running(id as u64, number as u64);
-    t.state = TrialState::parse(&state).ok_or_else(|| corrupt(format!("trial state `{state}`")))?;
-    t.value = r.get(3);
-    t.fail_reason = r.get(4);
-    t.started_at = r.get(5);
-    t.finished_at = r.get(6);
-    t.system_attrs = parse_attrs(r.get(7))?;
-    t.user_attrs = parse_attrs(r.get(8))?;
-    Ok(t)
-}
-
-/// Decodes parameter rows and intermediate rows into the trials they belong to.
-struct Children<'a> {
-    by_id: HashMap<i64, &'a mut FrozenTrial>,
-    distributions: HashMap<String, Distribution>,
-}
-
-impl<'a> Children<'a> {
-    fn new(trials: impl Iterator<Item = &'a mut FrozenTrial>) -> Self {
-        Children { by_id: trials.map(|t| (t.id as i64, t)).collect(), distributions: HashMap::new() }
+/// Adds parameter rows `(trial_id, name, distribution, internal)` and intermediate rows
+/// `(trial_id, step, value)` to `trials`.
+fn add_children<'a>(trials: impl Iterator<Item = &'a mut FrozenTrial>, params: &[Row], steps: &[Row]) -> Result<()> {
+    let mut children = Children::new(trials);
+    for r in params {
+        children.param(ParamRow { trial: r.get(0), name: r.get(1), distribution: r.get(2), internal: r.get(3) })?;
     }
-
-    /// A row `(trial_id, name, distribution, internal)`.
-    fn param(&mut self, r: &Row) -> Result<()> {
-        let trial: i64 = r.get(0);
-        let Some(t) = self.by_id.get_mut(&trial) else { return Ok(()) };
-        let name: String = r.get(1);
-        let text: String = r.get(2);
-        let internal: f64 = r.get(3);
-        let d = match self.distributions.get(&text) {
-            Some(d) => d.clone(),
-            None => {
-                let d: Distribution =
-                    serde_json::from_str(&text).map_err(|e| corrupt(format!("distribution of `{name}`: {e}")))?;
-                self.distributions.insert(text, d.clone());
-                d
-            }
-        };
-        let value = match d {
-            // The internal value of a float is the value itself: keep it bit for bit.
-            Distribution::Float(_) => ParamValue::Float(internal),
-            _ => d.to_external(internal),
-        };
-        t.params.insert(name.clone(), value);
-        t.distributions.insert(name, d);
-        Ok(())
+    for r in steps {
+        children.intermediate(StepRow { trial: r.get(0), step: r.get(1), value: r.get(2) });
     }
-
-    /// A row `(trial_id, step, value)`.
-    fn intermediate(&mut self, r: &Row) {
-        let trial: i64 = r.get(0);
-        if let Some(t) = self.by_id.get_mut(&trial) {
-            let step: i64 = r.get(1);
-            let value: Option<f64> = r.get(2);
-            t.intermediate_values.insert(step as u64, value.unwrap_or(f64::NAN));
-        }
-    }
+    Ok(())
 }
 
 /// Loads one full trial.
@@ -445,18 +258,11 @@ fn load_trial(tx: &mut Tx<'_>, trial: TrialId) -> Result<FrozenTrial> {
     let row = tx
         .query_opt(concat!("SELECT ", trial_columns!(), " FROM bo_trials t WHERE t.id = $1"), &[&id])?
         .ok_or(Error::UnknownTrial { trial })?;
-    let mut t = trial_from_row(&row)?;
+    let mut t = trial_row(&row).decode()?;
     let params =
         tx.query("SELECT trial_id, name, distribution, internal FROM bo_params WHERE trial_id = $1", &[&id])?;
     let steps = tx.query("SELECT trial_id, step, value FROM bo_intermediate WHERE trial_id = $1", &[&id])?;
-    let mut children = Children::new(std::iter::once(&mut t));
-    for r in &params {
-        children.param(r)?;
-    }
-    for r in &steps {
-        children.intermediate(r);
-    }
-    drop(children);
+    add_children(std::iter::once(&mut t), &params, &steps)?;
     Ok(t)
 }
 
@@ -486,21 +292,14 @@ fn insert_trial(tx: &mut Tx<'_>, study: StudyId, state: TrialState, system_attrs
     Ok(t)
 }
 
-fn study_record(r: &Row) -> Result<StudyRecord> {
-    let id: i64 = r.get(0);
-    let direction: String = r.get(2);
-    let n: i64 = r.get(3);
-    Ok(StudyRecord {
-        id: id as StudyId,
-        name: r.get(1),
-        direction: Direction::parse(&direction).ok_or_else(|| corrupt(format!("direction `{direction}`")))?,
-        n_trials: n as u64,
-    })
+/// A study from a row `(id, name, direction, n_trials)`.
+fn study_row(r: &Row) -> Result<StudyRecord> {
+    study_record(r.get(0), r.get(1), r.get::<_, &str>(2), r.get(3))
 }
 
 impl Storage for PostgresStorage {
     fn create_study(&self, name: &str, direction: Direction) -> Result<StudyId> {
-        self.write(|tx| {
+        self.pool.write(|tx| {
             let row = tx.query_opt(
                 "INSERT INTO bo_studies (name, direction) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id",
                 &[&name, &direction.as_str()],
@@ -511,24 +310,24 @@ impl Storage for PostgresStorage {
     }
 
     fn study(&self, name: &str) -> Result<Option<StudyRecord>> {
-        self.read(|tx| {
+        self.pool.read(|tx| {
             tx.query_opt("SELECT id, name, direction, n_trials FROM bo_studies WHERE name = $1", &[&name])?
-                .map(|r| study_record(&r))
+                .map(|r| study_row(&r))
                 .transpose()
         })
     }
 
     fn studies(&self) -> Result<Vec<StudyRecord>> {
-        self.read(|tx| {
+        self.pool.read(|tx| {
             tx.query("SELECT id, name, direction, n_trials FROM bo_studies ORDER BY id", &[])?
                 .iter()
-                .map(study_record)
+                .map(study_row)
                 .collect()
         })
     }
 
     fn delete_study(&self, name: &str) -> Result<()> {
-        self.write(|tx| {
+        self.pool.write(|tx| {
             // Trials, params and intermediate values go with it (ON DELETE CASCADE).
             let deleted = tx.execute("DELETE FROM bo_studies WHERE name = $1", &[&name])?;
             if deleted == 0 {
@@ -539,11 +338,7 @@ impl Storage for PostgresStorage {
     }
 
     fn create_trial(&self, study: StudyId) -> Result<FrozenTrial> {
-        self.write(|tx| insert_trial(tx, study, TrialState::Running, "{}"))
-    }
-
-    fn enqueue_trial(&self, study: StudyId, fixed: &FixedParams) -> Result<FrozenTrial> {
-        self.enqueue_trial_with_attrs(study, fixed, &BTreeMap::new())
+        self.pool.write(|tx| insert_trial(tx, study, TrialState::Running, "{}"))
     }
 
     fn enqueue_trial_with_attrs(
@@ -552,13 +347,13 @@ impl Storage for PostgresStorage {
         fixed: &FixedParams,
         system_attrs: &BTreeMap<String, serde_json::Value>,
     ) -> Result<FrozenTrial> {
-        let attrs = super::enqueued_system_attrs(fixed, system_attrs)?;
-        self.write(|tx| insert_trial(tx, study, TrialState::Waiting, &attrs))
+        let attrs = enqueued_system_attrs(fixed, system_attrs)?;
+        self.pool.write(|tx| insert_trial(tx, study, TrialState::Waiting, &attrs))
     }
 
     fn claim_waiting_trial(&self, study: StudyId) -> Result<Option<FrozenTrial>> {
         let sid = to_sql_id(study).ok_or_else(|| unknown_study(study))?;
-        self.write(|tx| {
+        self.pool.write(|tx| {
             let seq: i64 = tx.query_opt(NEXT_SEQ, &[&sid])?.ok_or_else(|| unknown_study(study))?.get(0);
             let claimed = tx.query_opt(
                 "UPDATE bo_trials SET state = 'RUNNING', started_at = $2, seq = $3
@@ -575,13 +370,8 @@ impl Storage for PostgresStorage {
     }
 
     fn set_param(&self, trial: TrialId, name: &str, d: &Distribution, value: &ParamValue) -> Result<()> {
-        let internal = d.to_internal(value).filter(|x| !x.is_nan()).ok_or_else(|| Error::ValueOutOfDistribution {
-            name: name.to_string(),
-            value: value.to_json().to_string(),
-            distribution: serde_json::to_string(d).unwrap_or_default(),
-        })?;
-        let distribution = serde_json::to_string(d).map_err(Error::storage)?;
-        self.write(|tx| {
+        let (internal, distribution) = param_columns(name, d, value)?;
+        self.pool.write(|tx| {
             let (id, _) = lock_unfinished(tx, trial)?;
             tx.execute(
                 "INSERT INTO bo_params (trial_id, name, distribution, internal) VALUES ($1, $2, $3, $4)
@@ -594,11 +384,8 @@ impl Storage for PostgresStorage {
     }
 
     fn report(&self, trial: TrialId, step: u64, value: f64) -> Result<()> {
-        let step = i64::try_from(step).map_err(|_| Error::InvalidConfig {
-            what: "step",
-            reason: format!("{step} exceeds the largest storable step ({})", i64::MAX),
-        })?;
-        self.write(|tx| {
+        let step = step_column(step)?;
+        self.pool.write(|tx| {
             let (id, _) = lock_unfinished(tx, trial)?;
             tx.execute(
                 "INSERT INTO bo_intermediate (trial_id, step, value) VALUES ($1, $2, $3)
@@ -610,28 +397,19 @@ impl Storage for PostgresStorage {
     }
 
     fn set_user_attr(&self, trial: TrialId, key: &str, value: &serde_json::Value) -> Result<()> {
-        self.write(|tx| {
+        self.pool.write(|tx| {
             let (id, text) = lock_unfinished(tx, trial)?;
-            let mut attrs = parse_attrs(&text)?;
-            attrs.insert(key.to_string(), value.clone());
-            let text = serde_json::to_string(&attrs).map_err(Error::storage)?;
+            let text = with_attr(&text, key, value)?;
             tx.execute("UPDATE bo_trials SET user_attrs = $1 WHERE id = $2", &[&text, &id])?;
             Ok(())
         })
     }
 
     fn finish(&self, trial: TrialId, outcome: &Outcome) -> Result<FrozenTrial> {
-        if let Outcome::Complete(v) = outcome {
-            if !v.is_finite() {
-                return Err(Error::NonFiniteValue { value: *v });
-            }
-        }
-        self.write(|tx| {
+        check_outcome(outcome)?;
+        self.pool.write(|tx| {
             let (id, _) = lock_unfinished(tx, trial)?;
-            let mut t = load_trial(tx, trial)?;
-            t.apply_outcome(outcome);
-            // As in the SQLite storage: a pruned trial's NaN value is stored as "no value".
-            t.value = t.value.filter(|v| !v.is_nan());
+            let t = finished(load_trial(tx, trial)?, outcome);
             tx.execute(
                 "UPDATE bo_trials SET state = $1, value = $2, fail_reason = $3, finished_at = $4 WHERE id = $5",
                 &[&t.state.as_str(), &t.value, &t.fail_reason, &t.finished_at, &id],
@@ -641,13 +419,13 @@ impl Storage for PostgresStorage {
     }
 
     fn trial(&self, trial: TrialId) -> Result<FrozenTrial> {
-        self.read(|tx| load_trial(tx, trial))
+        self.pool.read(|tx| load_trial(tx, trial))
     }
 
     fn trials_since(&self, study: StudyId, cursor: Cursor) -> Result<(Vec<FrozenTrial>, Cursor)> {
         let sid = to_sql_id(study).ok_or_else(|| unknown_study(study))?;
         let from = i64::try_from(cursor.0).unwrap_or(i64::MAX);
-        self.read(|tx| {
+        self.pool.read(|tx| {
             let last: i64 = tx
                 .query_opt("SELECT last_seq FROM bo_studies WHERE id = $1", &[&sid])?
                 .ok_or_else(|| unknown_study(study))?
@@ -663,7 +441,7 @@ impl Storage for PostgresStorage {
                 ),
                 &[&sid, &from],
             )?;
-            let mut trials = rows.iter().map(trial_from_row).collect::<Result<Vec<_>>>()?;
+            let mut trials = rows.iter().map(|r| trial_row(r).decode()).collect::<Result<Vec<_>>>()?;
             let params = tx.query(
                 "SELECT p.trial_id, p.name, p.distribution, p.internal FROM bo_trials t
                  JOIN bo_params p ON p.trial_id = t.id WHERE t.study_id = $1 AND t.seq > $2",
@@ -674,21 +452,14 @@ impl Storage for PostgresStorage {
                  JOIN bo_intermediate i ON i.trial_id = t.id WHERE t.study_id = $1 AND t.seq > $2",
                 &[&sid, &from],
             )?;
-            let mut children = Children::new(trials.iter_mut());
-            for r in &params {
-                children.param(r)?;
-            }
-            for r in &steps {
-                children.intermediate(r);
-            }
-            drop(children);
+            add_children(trials.iter_mut(), &params, &steps)?;
             Ok((trials, Cursor(last as u64)))
         })
     }
 
     fn heartbeat(&self, trial: TrialId) -> Result<()> {
         let id = to_sql_id(trial).ok_or(Error::UnknownTrial { trial })?;
-        self.write(|tx| {
+        self.pool.write(|tx| {
             // The server's clock: workers' clocks need not agree.
             let beat = tx.execute(
                 "UPDATE bo_trials SET heartbeat_at = extract(epoch FROM clock_timestamp())::float8
@@ -712,7 +483,7 @@ impl Storage for PostgresStorage {
         let sid = to_sql_id(study).ok_or_else(|| unknown_study(study))?;
         let grace_secs = grace.as_secs_f64();
         // Most calls find nothing: look first without taking the study's lock.
-        let any = self.read(|tx| {
+        let any = self.pool.read(|tx| {
             if tx.query_opt("SELECT 1 FROM bo_studies WHERE id = $1", &[&sid])?.is_none() {
                 return Err(unknown_study(study));
             }
@@ -721,7 +492,7 @@ impl Storage for PostgresStorage {
         if !any {
             return Ok(Vec::new());
         }
-        self.write(|tx| {
+        self.pool.write(|tx| {
             let seq: i64 = tx.query_opt(NEXT_SEQ, &[&sid])?.ok_or_else(|| unknown_study(study))?.get(0);
             // Under the study's lock, and guarded by `state = 'RUNNING'`: a trial that another
             // caller has failed meanwhile is not failed (nor returned) again.
@@ -747,6 +518,8 @@ impl Storage for PostgresStorage {
 
 #[cfg(test)]
 mod tests {
+    use postgres::NoTls;
+
     use super::*;
     use crate::testing::postgres_test_url;
 
@@ -764,7 +537,7 @@ mod tests {
         let Some(url) = postgres_test_url("version") else { return Ok(()) };
         let s = PostgresStorage::open(&url)?;
         s.create_study("kept", Direction::Minimize)?;
-        let mut raw = s.config.connect(NoTls).map_err(db)?;
+        let mut raw = s.pool.config().connect(NoTls).map_err(db)?;
         raw.execute("UPDATE bo_meta SET value = 99 WHERE key = 'schema_version'", &[]).map_err(db)?;
         drop(s);
         match PostgresStorage::open(&url) {
@@ -849,30 +622,7 @@ mod tests {
 
     #[test]
     fn threads_share_one_postgres_storage_without_lost_or_duplicated_trials() -> Result<()> {
-        use crate::space::Float;
-        use crate::study::{Optimize, Study};
-        use crate::trial::Trial;
         let Some(url) = postgres_test_url("threads") else { return Ok(()) };
-        let study = Study::builder().storage(PostgresStorage::open(&url)?).name("threads").build()?;
-        for i in 0..10 {
-            study.enqueue([("x", i as f64 * 0.25)])?;
-        }
-        let runs: Mutex<HashMap<u64, usize>> = Mutex::new(HashMap::new());
-        study.optimize_with(Optimize::trials(80).n_jobs(4).progress_bar(false), |t: &mut Trial| {
-            let number = t.number().expect("a study trial has a number");
-            *runs.lock().expect("lock").entry(number).or_default() += 1;
-            let x = t.suggest_float("x", Float::new(-5.0, 5.0))?;
-            t.report(0, x)?;
-            Ok::<_, Error>(x * x)
-        })?;
-        let trials = study.trials()?;
-        assert_eq!(trials.iter().map(|t| t.number).collect::<Vec<_>>(), (0..80).collect::<Vec<u64>>());
-        assert!(trials.iter().all(|t| t.state == TrialState::Complete));
-        let runs = runs.into_inner().expect("lock");
-        assert!(runs.len() == 80 && runs.values().all(|&n| n == 1), "every trial runs exactly once");
-        for t in &trials[..10] {
-            assert_eq!(t.params["x"].as_f64(), Some(t.number as f64 * 0.25), "enqueued values are used");
-        }
-        Ok(())
+        crate::tests::threads_share_one_storage(std::sync::Arc::new(PostgresStorage::open(&url)?), 10, 80)
     }
 }

@@ -1,6 +1,6 @@
 //! SQLite storage: one file, shared safely by the threads and processes of one machine.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -8,65 +8,16 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::{corrupt, Cursor, FixedParams, Storage, StudyRecord, stale_trial_reason};
+use super::sql::{
+    Children, ParamRow, StepRow, TrialRow, check_outcome, corrupt, enqueued_system_attrs, finished, param_columns,
+    step_column, study_record, to_sql_id, trial_columns, unknown_study, with_attr,
+};
+use super::{Cursor, FixedParams, Storage, StudyRecord, stale_trial_reason};
 use crate::error::{Error, Result};
 use crate::space::{Distribution, ParamValue};
 use crate::trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId, TrialState, now_secs};
 
-/// Version of the schema this build writes and reads.
-const SCHEMA_VERSION: i64 = 2;
-
-/// Statements that bring a store of version `from` to `from + 1`.
-const MIGRATIONS: &[(i64, &str)] = &[(1, "ALTER TABLE trials ADD COLUMN heartbeat_at REAL;")];
-
-/// How long a call waits for another process's write lock before failing.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS studies (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL UNIQUE,
-    direction TEXT NOT NULL,
-    last_seq INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS trials (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    study_id INTEGER NOT NULL REFERENCES studies(id),
-    number INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    value REAL,
-    fail_reason TEXT,
-    started_at REAL,
-    finished_at REAL,
-    system_attrs TEXT NOT NULL DEFAULT '{}',
-    user_attrs TEXT NOT NULL DEFAULT '{}',
-    seq INTEGER NOT NULL,
-    heartbeat_at REAL,
-    UNIQUE (study_id, number)
-);
-CREATE INDEX IF NOT EXISTS trials_by_seq ON trials (study_id, seq);
-CREATE INDEX IF NOT EXISTS trials_by_state ON trials (study_id, state, number);
-CREATE TABLE IF NOT EXISTS params (
-    trial_id INTEGER NOT NULL REFERENCES trials(id),
-    name TEXT NOT NULL,
-    distribution TEXT NOT NULL,
-    internal REAL NOT NULL,
-    PRIMARY KEY (trial_id, name)
-);
-CREATE TABLE IF NOT EXISTS intermediate (
-    trial_id INTEGER NOT NULL REFERENCES trials(id),
-    step INTEGER NOT NULL,
-    value REAL,
-    PRIMARY KEY (trial_id, step)
-);
-";
-
-const TRIAL_COLUMNS: &str =
-    "t.id, t.number, t.state, t.value, t.fail_reason, t.started_at, t.finished_at, t.system_attrs, t.user_attrs";
+mod schema;
 
 /// A storage in a SQLite file (WAL mode), the embedded default.
 ///
@@ -102,22 +53,9 @@ impl fmt::Debug for SqliteStorage {
     }
 }
 
-/// A file that is a SQLite database, but not one of ours.
-#[derive(Debug)]
-struct ForeignDatabase;
-
-impl fmt::Display for ForeignDatabase {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the SQLite file holds other tables and no bo schema version")
-    }
-}
-
-impl std::error::Error for ForeignDatabase {}
-
 fn db(e: rusqlite::Error) -> Error {
     Error::storage(e)
 }
-
 
 impl SqliteStorage {
     /// Opens (creating if absent) the SQLite file at `path`.
@@ -126,57 +64,8 @@ impl SqliteStorage {
     /// a file that is not a SQLite database, or holds other tables, is [`Error::Storage`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let conn = Connection::open(&path).map_err(db)?;
-        Self::init(conn, path)
-    }
-
-    fn init(mut conn: Connection, path: PathBuf) -> Result<Self> {
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
-        conn.set_prepared_statement_cache_capacity(64);
-        // Read-only checks first: a file we must refuse is never written.
-        match read_version(&conn)? {
-            Some(found) if found != SCHEMA_VERSION && !can_migrate(found) => {
-                return Err(Error::SchemaVersion { found, expected: SCHEMA_VERSION });
-            }
-            Some(_) => {}
-            None => {
-                if has_tables(&conn)? {
-                    return Err(Error::storage(ForeignDatabase));
-                }
-            }
-        }
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(db)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            tracing::warn!(%mode, "SQLite storage could not switch to WAL mode");
-        }
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
-        {
-            // Another process may be creating the schema now: decide under the write lock.
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
-            match read_version(&tx)? {
-                Some(found) if found != SCHEMA_VERSION && !can_migrate(found) => {
-                    return Err(Error::SchemaVersion { found, expected: SCHEMA_VERSION });
-                }
-                Some(found) if found != SCHEMA_VERSION => {
-                    for (from, sql) in MIGRATIONS.iter().filter(|(from, _)| *from >= found) {
-                        tx.execute_batch(sql).map_err(db)?;
-                        tracing::info!(from, to = from + 1, path = %path.display(), "migrated the SQLite storage schema");
-                    }
-                    tx.execute("UPDATE meta SET value = ?1 WHERE key = 'schema_version'", [SCHEMA_VERSION])
-                        .map_err(db)?;
-                }
-                Some(_) => {}
-                None => {
-                    if has_tables(&tx)? {
-                        return Err(Error::storage(ForeignDatabase));
-                    }
-                    tx.execute_batch(SCHEMA).map_err(db)?;
-                    tx.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION])
-                        .map_err(db)?;
-                }
-            }
-            tx.commit().map_err(db)?;
-        }
+        let mut conn = Connection::open(&path).map_err(db)?;
+        schema::prepare(&mut conn, &path)?;
         Ok(SqliteStorage { conn: Mutex::new(conn), path })
     }
 
@@ -208,40 +97,6 @@ impl SqliteStorage {
         tx.commit().map_err(db)?;
         Ok(out)
     }
-}
-
-/// Whether a store of version `found` (older than ours) can be migrated in place.
-fn can_migrate(found: i64) -> bool {
-    found < SCHEMA_VERSION && MIGRATIONS.first().is_some_and(|(first, _)| found >= *first)
-}
-
-fn read_version(conn: &Connection) -> Result<Option<i64>> {
-    let has_meta: bool = conn
-        .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta')", [], |r| {
-            r.get(0)
-        })
-        .map_err(db)?;
-    if !has_meta {
-        return Ok(None);
-    }
-    let v: Option<i64> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
-        .optional()
-        .map_err(db)?;
-    // A meta table without a version row is not a store we wrote.
-    Ok(Some(v.unwrap_or(0)))
-}
-
-fn has_tables(conn: &Connection) -> Result<bool> {
-    conn.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table')", [], |r| r.get(0)).map_err(db)
-}
-
-fn to_sql_id(id: u64) -> Option<i64> {
-    i64::try_from(id).ok()
-}
-
-fn unknown_study(id: StudyId) -> Error {
-    Error::UnknownStudy { name: format!("#{id}") }
 }
 
 /// Stamps `trial` with the study's next change number.
@@ -281,93 +136,66 @@ fn running_trial(tx: &Transaction<'_>, trial: TrialId) -> Result<(i64, i64)> {
     Ok((id, study))
 }
 
-fn parse_attrs(text: &str) -> Result<BTreeMap<String, serde_json::Value>> {
-    serde_json::from_str(text).map_err(|e| corrupt(format!("attributes: {e}")))
+/// A row of [`trial_columns!`].
+fn trial_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TrialRow> {
+    Ok(TrialRow {
+        id: r.get(0)?,
+        number: r.get(1)?,
+        state: r.get(2)?,
+        value: r.get(3)?,
+        fail_reason: r.get(4)?,
+        started_at: r.get(5)?,
+        finished_at: r.get(6)?,
+        system_attrs: r.get(7)?,
+        user_attrs: r.get(8)?,
+    })
 }
 
-fn trial_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(FrozenTrial, String, String, String)> {
-    let id: i64 = r.get(0)?;
-    let number: i64 = r.get(1)?;
-    let state: String = r.get(2)?;
-    let mut t = FrozenTrial::new_running(id as u64, number as u64);
-    t.value = r.get(3)?;
-    t.fail_reason = r.get(4)?;
-    t.started_at = r.get(5)?;
-    t.finished_at = r.get(6)?;
-    Ok((t, state, r.get(7)?, r.get(8)?))
+/// A row `(trial_id, name, distribution, internal)`.
+fn param_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ParamRow> {
+    Ok(ParamRow { trial: r.get(0)?, name: r.get(1)?, distribution: r.get(2)?, internal: r.get(3)? })
 }
 
-fn finish_row(row: (FrozenTrial, String, String, String)) -> Result<FrozenTrial> {
-    let (mut t, state, system, user) = row;
-    t.state = TrialState::parse(&state).ok_or_else(|| corrupt(format!("trial state `{state}`")))?;
-    t.system_attrs = parse_attrs(&system)?;
-    t.user_attrs = parse_attrs(&user)?;
-    Ok(t)
+/// A row `(trial_id, step, value)`.
+fn step_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StepRow> {
+    Ok(StepRow { trial: r.get(0)?, step: r.get(1)?, value: r.get(2)? })
 }
 
-/// Decodes parameter rows and intermediate rows into the trials they belong to.
-struct Children<'a> {
-    by_id: HashMap<i64, &'a mut FrozenTrial>,
-    distributions: HashMap<String, Distribution>,
-}
-
-impl<'a> Children<'a> {
-    fn new(trials: impl Iterator<Item = &'a mut FrozenTrial>) -> Self {
-        Children { by_id: trials.map(|t| (t.id as i64, t)).collect(), distributions: HashMap::new() }
+/// Adds the parameter and intermediate rows that `sql` selects with `params` to `trials`.
+fn add_children<'a>(
+    tx: &Transaction<'_>,
+    trials: impl Iterator<Item = &'a mut FrozenTrial>,
+    params_sql: &str,
+    steps_sql: &str,
+    params: impl rusqlite::Params + Copy,
+) -> Result<()> {
+    let mut children = Children::new(trials);
+    let mut stmt = tx.prepare_cached(params_sql).map_err(db)?;
+    for row in stmt.query_map(params, param_row).map_err(db)? {
+        children.param(row.map_err(db)?)?;
     }
-
-    fn param(&mut self, trial: i64, name: String, distribution: String, internal: f64) -> Result<()> {
-        let Some(t) = self.by_id.get_mut(&trial) else { return Ok(()) };
-        let d = match self.distributions.get(&distribution) {
-            Some(d) => d.clone(),
-            None => {
-                let d: Distribution = serde_json::from_str(&distribution)
-                    .map_err(|e| corrupt(format!("distribution of `{name}`: {e}")))?;
-                self.distributions.insert(distribution, d.clone());
-                d
-            }
-        };
-        let value = match d {
-            // The internal value of a float is the value itself: keep it bit for bit.
-            Distribution::Float(_) => ParamValue::Float(internal),
-            _ => d.to_external(internal),
-        };
-        t.params.insert(name.clone(), value);
-        t.distributions.insert(name, d);
-        Ok(())
+    let mut stmt = tx.prepare_cached(steps_sql).map_err(db)?;
+    for row in stmt.query_map(params, step_row).map_err(db)? {
+        children.intermediate(row.map_err(db)?);
     }
-
-    fn intermediate(&mut self, trial: i64, step: i64, value: Option<f64>) {
-        if let Some(t) = self.by_id.get_mut(&trial) {
-            // NaN is stored as NULL by SQLite.
-            t.intermediate_values.insert(step as u64, value.unwrap_or(f64::NAN));
-        }
-    }
+    Ok(())
 }
 
 /// Loads one full trial.
 fn load_trial(tx: &Transaction<'_>, trial: TrialId) -> Result<FrozenTrial> {
     let id = to_sql_id(trial).ok_or(Error::UnknownTrial { trial })?;
     let row = tx
-        .prepare_cached(&format!("SELECT {TRIAL_COLUMNS} FROM trials t WHERE t.id = ?1"))
-        .and_then(|mut s| s.query_row([id], trial_from_row).optional())
+        .prepare_cached(concat!("SELECT ", trial_columns!(), " FROM trials t WHERE t.id = ?1"))
+        .and_then(|mut s| s.query_row([id], trial_row).optional())
         .map_err(db)?;
-    let mut t = finish_row(row.ok_or(Error::UnknownTrial { trial })?)?;
-    let mut children = Children::new(std::iter::once(&mut t));
-    let mut stmt = tx
-        .prepare_cached("SELECT trial_id, name, distribution, internal FROM params WHERE trial_id = ?1")
-        .map_err(db)?;
-    let mut rows = stmt.query([id]).map_err(db)?;
-    while let Some(r) = rows.next().map_err(db)? {
-        children.param(r.get(0).map_err(db)?, r.get(1).map_err(db)?, r.get(2).map_err(db)?, r.get(3).map_err(db)?)?;
-    }
-    let mut stmt =
-        tx.prepare_cached("SELECT trial_id, step, value FROM intermediate WHERE trial_id = ?1").map_err(db)?;
-    let mut rows = stmt.query([id]).map_err(db)?;
-    while let Some(r) = rows.next().map_err(db)? {
-        children.intermediate(r.get(0).map_err(db)?, r.get(1).map_err(db)?, r.get(2).map_err(db)?);
-    }
-    drop(children);
+    let mut t = row.ok_or(Error::UnknownTrial { trial })?.decode()?;
+    add_children(
+        tx,
+        std::iter::once(&mut t),
+        "SELECT trial_id, name, distribution, internal FROM params WHERE trial_id = ?1",
+        "SELECT trial_id, step, value FROM intermediate WHERE trial_id = ?1",
+        [id],
+    )?;
     Ok(t)
 }
 
@@ -406,8 +234,7 @@ fn study_records(conn: &Connection, name: Option<&str>) -> Result<Vec<StudyRecor
     let mut out = Vec::new();
     for row in rows {
         let (id, name, direction, n) = row.map_err(db)?;
-        let direction = Direction::parse(&direction).ok_or_else(|| corrupt(format!("direction `{direction}`")))?;
-        out.push(StudyRecord { id: id as StudyId, name, direction, n_trials: n as u64 });
+        out.push(study_record(id, name, &direction, n)?);
     }
     Ok(out)
 }
@@ -460,17 +287,13 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn enqueue_trial(&self, study: StudyId, fixed: &FixedParams) -> Result<FrozenTrial> {
-        self.enqueue_trial_with_attrs(study, fixed, &BTreeMap::new())
-    }
-
     fn enqueue_trial_with_attrs(
         &self,
         study: StudyId,
         fixed: &FixedParams,
         system_attrs: &BTreeMap<String, serde_json::Value>,
     ) -> Result<FrozenTrial> {
-        let attrs = super::enqueued_system_attrs(fixed, system_attrs)?;
+        let attrs = enqueued_system_attrs(fixed, system_attrs)?;
         self.write(|tx| {
             let id = insert_trial(tx, study, TrialState::Waiting, &attrs)?;
             load_trial(tx, id)
@@ -502,12 +325,7 @@ impl Storage for SqliteStorage {
     }
 
     fn set_param(&self, trial: TrialId, name: &str, d: &Distribution, value: &ParamValue) -> Result<()> {
-        let internal = d.to_internal(value).filter(|x| !x.is_nan()).ok_or_else(|| Error::ValueOutOfDistribution {
-            name: name.to_string(),
-            value: value.to_json().to_string(),
-            distribution: serde_json::to_string(d).unwrap_or_default(),
-        })?;
-        let distribution = serde_json::to_string(d).map_err(Error::storage)?;
+        let (internal, distribution) = param_columns(name, d, value)?;
         self.write(|tx| {
             let (id, study) = running_trial(tx, trial)?;
             tx.prepare_cached(
@@ -522,10 +340,7 @@ impl Storage for SqliteStorage {
     }
 
     fn report(&self, trial: TrialId, step: u64, value: f64) -> Result<()> {
-        let step = i64::try_from(step).map_err(|_| Error::InvalidConfig {
-            what: "step",
-            reason: format!("{step} exceeds the largest storable step ({})", i64::MAX),
-        })?;
+        let step = step_column(step)?;
         self.write(|tx| {
             let (id, study) = running_trial(tx, trial)?;
             tx.prepare_cached(
@@ -545,9 +360,7 @@ impl Storage for SqliteStorage {
                 .prepare_cached("SELECT user_attrs FROM trials WHERE id = ?1")
                 .and_then(|mut s| s.query_row([id], |r| r.get(0)))
                 .map_err(db)?;
-            let mut attrs = parse_attrs(&text)?;
-            attrs.insert(key.to_string(), value.clone());
-            let text = serde_json::to_string(&attrs).map_err(Error::storage)?;
+            let text = with_attr(&text, key, value)?;
             tx.prepare_cached("UPDATE trials SET user_attrs = ?1 WHERE id = ?2")
                 .and_then(|mut s| s.execute(params![text, id]))
                 .map_err(db)?;
@@ -556,17 +369,10 @@ impl Storage for SqliteStorage {
     }
 
     fn finish(&self, trial: TrialId, outcome: &Outcome) -> Result<FrozenTrial> {
-        if let Outcome::Complete(v) = outcome {
-            if !v.is_finite() {
-                return Err(Error::NonFiniteValue { value: *v });
-            }
-        }
+        check_outcome(outcome)?;
         self.write(|tx| {
             let (id, study) = running_trial(tx, trial)?;
-            let mut t = load_trial(tx, trial)?;
-            t.apply_outcome(outcome);
-            // SQLite has no NaN: a pruned trial's NaN value is stored as "no value".
-            t.value = t.value.filter(|v| !v.is_nan());
+            let t = finished(load_trial(tx, trial)?, outcome);
             tx.prepare_cached(
                 "UPDATE trials SET state = ?1, value = ?2, fail_reason = ?3, finished_at = ?4 WHERE id = ?5",
             )
@@ -596,42 +402,25 @@ impl Storage for SqliteStorage {
             let mut trials = Vec::new();
             {
                 let mut stmt = tx
-                    .prepare_cached(&format!(
-                        "SELECT {TRIAL_COLUMNS} FROM trials t WHERE t.study_id = ?1 AND t.seq > ?2 ORDER BY t.number"
+                    .prepare_cached(concat!(
+                        "SELECT ",
+                        trial_columns!(),
+                        " FROM trials t WHERE t.study_id = ?1 AND t.seq > ?2 ORDER BY t.number"
                     ))
                     .map_err(db)?;
-                let rows = stmt.query_map(params![sid, from], trial_from_row).map_err(db)?;
-                for row in rows {
-                    trials.push(finish_row(row.map_err(db)?)?);
+                for row in stmt.query_map(params![sid, from], trial_row).map_err(db)? {
+                    trials.push(row.map_err(db)?.decode()?);
                 }
             }
-            let mut children = Children::new(trials.iter_mut());
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT p.trial_id, p.name, p.distribution, p.internal FROM trials t
-                     JOIN params p ON p.trial_id = t.id WHERE t.study_id = ?1 AND t.seq > ?2",
-                )
-                .map_err(db)?;
-            let mut rows = stmt.query(params![sid, from]).map_err(db)?;
-            while let Some(r) = rows.next().map_err(db)? {
-                children.param(
-                    r.get(0).map_err(db)?,
-                    r.get(1).map_err(db)?,
-                    r.get(2).map_err(db)?,
-                    r.get(3).map_err(db)?,
-                )?;
-            }
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT i.trial_id, i.step, i.value FROM trials t
-                     JOIN intermediate i ON i.trial_id = t.id WHERE t.study_id = ?1 AND t.seq > ?2",
-                )
-                .map_err(db)?;
-            let mut rows = stmt.query(params![sid, from]).map_err(db)?;
-            while let Some(r) = rows.next().map_err(db)? {
-                children.intermediate(r.get(0).map_err(db)?, r.get(1).map_err(db)?, r.get(2).map_err(db)?);
-            }
-            drop(children);
+            add_children(
+                tx,
+                trials.iter_mut(),
+                "SELECT p.trial_id, p.name, p.distribution, p.internal FROM trials t
+                 JOIN params p ON p.trial_id = t.id WHERE t.study_id = ?1 AND t.seq > ?2",
+                "SELECT i.trial_id, i.step, i.value FROM trials t
+                 JOIN intermediate i ON i.trial_id = t.id WHERE t.study_id = ?1 AND t.seq > ?2",
+                params![sid, from],
+            )?;
             Ok((trials, Cursor(last as u64)))
         })
     }
@@ -683,10 +472,10 @@ impl Storage for SqliteStorage {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, HashMap};
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{Arc, Mutex};
 
+    use super::schema::SCHEMA_VERSION;
     use super::*;
     use crate::space::{Categorical, Float, Int};
     use crate::study::{Optimize, Study};
@@ -892,28 +681,6 @@ mod tests {
     #[test]
     fn four_threads_share_one_sqlite_storage_without_lost_or_duplicated_trials() -> Result<()> {
         let dir = dir();
-        let study =
-            Study::builder().storage(SqliteStorage::open(dir.path().join("threads.db"))?).name("threads").build()?;
-        for i in 0..20 {
-            study.enqueue([("x", i as f64 * 0.25)])?;
-        }
-        let runs: Mutex<HashMap<u64, usize>> = Mutex::new(HashMap::new());
-        study.optimize_with(Optimize::trials(200).n_jobs(4).progress_bar(false), |t: &mut Trial| {
-            let number = t.number().expect("a study trial has a number");
-            *runs.lock().expect("lock").entry(number).or_default() += 1;
-            let x = t.suggest_float("x", Float::new(-5.0, 5.0))?;
-            t.report(0, x)?;
-            Ok::<_, Error>(x * x)
-        })?;
-        let trials = study.trials()?;
-        assert_eq!(trials.iter().map(|t| t.number).collect::<Vec<_>>(), (0..200).collect::<Vec<u64>>());
-        assert!(trials.iter().all(|t| t.state == TrialState::Complete));
-        let runs = runs.into_inner().expect("lock");
-        assert_eq!(runs.len(), 200);
-        assert!(runs.values().all(|&n| n == 1), "every trial runs exactly once");
-        let enqueued: BTreeMap<u64, f64> =
-            trials[..20].iter().map(|t| (t.number, t.params["x"].as_f64().unwrap_or(f64::NAN))).collect();
-        assert_eq!(enqueued, (0..20).map(|i| (i, i as f64 * 0.25)).collect(), "enqueued values are used");
-        Ok(())
+        crate::tests::threads_share_one_storage(Arc::new(SqliteStorage::open(dir.path().join("threads.db"))?), 20, 200)
     }
 }
