@@ -20,8 +20,9 @@
 //! | `POST /trials/{id}/heartbeat` | [`Empty`] | `null` |
 //! | any error (4xx, 5xx) | | [`ApiError`] |
 //!
-//! Fields are declared in alphabetical order, the order `serde_json` writes a map's keys, so
-//! a body is the same bytes whether it was built from these types or from a JSON map.
+//! Fields keep the order in which the server has always read them (serde also fills a struct
+//! from a JSON array, in that order, so the order is part of what the server accepts).
+//! Serialized, a body has the keys and values of the JSON maps `HttpStorage` used to build.
 //!
 //! ```
 //! use bo_core::wire::Report;
@@ -44,11 +45,11 @@ use crate::trial_record::{Direction, FrozenTrial, Outcome, StudyId};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewStudy {
+    /// The study's name as the user knows it.
+    pub name: String,
     /// Minimize or maximize. Default: minimize.
     #[serde(default)]
     pub direction: Direction,
-    /// The study's name as the user knows it.
-    pub name: String,
 }
 
 /// The answer to [`NewStudy`].
@@ -107,10 +108,10 @@ pub struct Grace {
 /// `POST /trials/{id}/param`: one parameter of a trial.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetParam {
-    /// Its distribution.
-    pub distribution: Distribution,
     /// The parameter's name.
     pub name: String,
+    /// Its distribution.
+    pub distribution: Distribution,
     /// Its value (in `distribution`).
     pub value: ParamValue,
 }
@@ -164,27 +165,21 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn bodies_are_the_bytes_of_the_equivalent_json_maps() {
-        let same = |typed: String, map: serde_json::Value| assert_eq!(typed, map.to_string());
-        same(
-            serde_json::to_string(&NewStudy { name: "a".into(), direction: Direction::Maximize }).unwrap(),
-            json!({"name": "a", "direction": Direction::Maximize}),
-        );
-        same(serde_json::to_string(&Enqueue::default()).unwrap(), json!({"fixed": {}}));
-        same(
-            serde_json::to_string(&TrialsSince { trials: vec![], cursor: Cursor(4) }).unwrap(),
-            json!({"trials": [], "cursor": Cursor(4)}),
-        );
-        same(
-            serde_json::to_string(&ApiError { error: "e".into(), kind: "k".into(), name: None, trial: Some(3) }).unwrap(),
-            json!({"error": "e", "kind": "k", "trial": 3}),
-        );
-        same(serde_json::to_string(&Empty {}).unwrap(), json!({}));
+    fn bodies_hold_what_the_equivalent_json_maps_held() {
+        use serde_json::to_value as v;
+        assert_eq!(v(Enqueue::default()).unwrap(), json!({"fixed": {}}));
+        assert_eq!(v(TrialsSince { trials: vec![], cursor: Cursor(4) }).unwrap(), json!({"trials": [], "cursor": Cursor(4)}));
+        let e = ApiError { error: "e".into(), kind: "k".into(), name: None, trial: Some(3) };
+        assert_eq!(v(e).unwrap(), json!({"error": "e", "kind": "k", "trial": 3}));
+        assert_eq!(v(Empty {}).unwrap(), json!({}));
+        assert_eq!(v(Report { step: 2, value: 0.5 }).unwrap(), json!({"step": 2, "value": 0.5}));
     }
 
     #[test]
     fn a_new_study_refuses_unknown_fields_and_defaults_to_minimize() {
         let s: NewStudy = serde_json::from_str(r#"{"name":"x"}"#).unwrap();
+        let text = serde_json::to_string(&NewStudy { name: "a".into(), direction: Direction::Maximize }).unwrap();
+        assert_eq!(text, r#"{"name":"a","direction":"maximize"}"#);
         assert_eq!(s.direction, Direction::Minimize);
         assert!(serde_json::from_str::<NewStudy>(r#"{"name":"x","sampler":"tpe"}"#).is_err());
     }

@@ -143,7 +143,7 @@ fn q(s: &str) -> String {
 
 impl Storage for HttpStorage {
     fn create_study(&self, name: &str, direction: Direction) -> Result<StudyId> {
-        let c: wire::Created = self.call("POST", "/studies", Some(&wire::NewStudy { direction, name: name.to_string() }))?;
+        let c: wire::Created = self.call("POST", "/studies", Some(&wire::NewStudy { name: name.to_string(), direction }))?;
         Ok(c.id)
     }
     fn study(&self, name: &str) -> Result<Option<StudyRecord>> {
@@ -174,7 +174,7 @@ impl Storage for HttpStorage {
         self.call("POST", &format!("/studies/{study}/claim"), Some(&Empty {}))
     }
     fn set_param(&self, trial: TrialId, name: &str, d: &Distribution, value: &ParamValue) -> Result<()> {
-        let body = wire::SetParam { distribution: d.clone(), name: name.to_string(), value: value.clone() };
+        let body = wire::SetParam { name: name.to_string(), distribution: d.clone(), value: value.clone() };
         self.call::<Value>("POST", &format!("/trials/{trial}/param"), Some(&body)).map(|_| ())
     }
     fn report(&self, trial: TrialId, step: u64, value: f64) -> Result<()> {
