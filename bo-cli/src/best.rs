@@ -2,10 +2,10 @@
 
 use std::io::Write;
 
+use bo_core::storage::load_study;
 use bo_core::{Error, History, Storage};
 
 use crate::format::compact_param;
-use crate::load::load_study;
 
 /// Writes the best completed trial of `study`: its number, value and parameters, as text
 /// or (`json`) as `{"number":N,"value":V,"params":{...}}`.

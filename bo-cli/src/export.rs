@@ -3,11 +3,11 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 
+use bo_core::storage::load_study;
 use bo_core::{FrozenTrial, Storage};
 
 use crate::csv::csv_record;
 use crate::format::rfc3339;
-use crate::load::load_study;
 
 /// File format of [`write_export`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

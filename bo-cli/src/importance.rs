@@ -2,9 +2,9 @@
 
 use std::io::Write;
 
+use bo_core::storage::load_study;
 use bo_core::{History, Storage};
 
-use crate::load::load_study;
 use crate::plot::{ImportanceOptions, importances};
 use crate::table::{Align, Table};
 

@@ -9,7 +9,14 @@ use std::sync::Arc;
 use anyhow::Context;
 use bo_cli::{EvaluatorKind, ExportFormat, ImportanceOptions, PlotKind};
 use bo_core::Storage;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
+
+/// Parses a plot kind by its name, offering (and documenting) every kind in `--help`.
+fn plot_kind() -> impl TypedValueParser<Value = PlotKind> {
+    PossibleValuesParser::new(PlotKind::ALL.map(|k| PossibleValue::new(k.name()).help(k.description())))
+        .try_map(|name| name.parse::<PlotKind>())
+}
 
 /// Bayesian hyperparameter optimization: inspect studies, export trials, run benchmarks.
 #[derive(Parser)]
@@ -73,7 +80,7 @@ enum Command {
     /// Draw one plot of a study to an SVG or PNG file (format from the extension).
     Plot {
         /// Which plot.
-        #[arg(value_enum)]
+        #[arg(value_parser = plot_kind())]
         kind: PlotKind,
         /// Study name.
         study: String,

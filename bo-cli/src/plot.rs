@@ -7,34 +7,10 @@ use bo_core::importance::{
     FanovaEvaluator, ImportanceEvaluator, MeanDecreaseImpurityEvaluator, ParamImportances, param_importances,
     param_importances_of,
 };
-use bo_core::plot::{
-    Figure, ImageFormat, contour, edf, surrogate_slice, intermediate_values, optimization_history, parallel_coordinates, slice,
-};
+pub use bo_core::plot::PlotKind;
+use bo_core::plot::{Figure, ImageFormat};
+use bo_core::storage::load_study;
 use bo_core::{History, Storage};
-
-use crate::load::load_study;
-
-/// Which figure [`write_plot`] draws.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PlotKind {
-    /// Objective of each completed trial and the best value so far.
-    History,
-    /// Intermediate values of each trial; pruned trials marked.
-    Intermediate,
-    /// Parallel coordinates of the objective and the parameters.
-    Parallel,
-    /// Objective against each parameter.
-    Slice,
-    /// Objective over two parameters (`--params X,Y`).
-    Contour,
-    /// Parameter importance bars.
-    Importance,
-    /// Empirical distribution of the objective.
-    Edf,
-    /// Gaussian-process surrogate (mean, uncertainty, acquisition) along one parameter
-    /// (`--params X`; default: the first parameter).
-    Surrogate,
-}
 
 /// The importance evaluator of `bo importance` and `bo plot importance`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -63,16 +39,19 @@ impl Default for ImportanceOptions {
     }
 }
 
-/// Importances of `params` (all parameters of the completed trials when empty).
-pub fn importances(history: &History, params: &[String], options: ImportanceOptions) -> anyhow::Result<ParamImportances> {
-    let evaluator: Box<dyn ImportanceEvaluator> = match options.evaluator {
-        EvaluatorKind::Fanova => {
-            Box::new(FanovaEvaluator::builder().n_trees(options.n_trees).seed(options.seed).build()?)
-        }
+/// The evaluator `options` describe.
+fn evaluator(options: ImportanceOptions) -> anyhow::Result<Box<dyn ImportanceEvaluator>> {
+    Ok(match options.evaluator {
+        EvaluatorKind::Fanova => Box::new(FanovaEvaluator::builder().n_trees(options.n_trees).seed(options.seed).build()?),
         EvaluatorKind::Mdi => {
             Box::new(MeanDecreaseImpurityEvaluator::builder().n_trees(options.n_trees).seed(options.seed).build()?)
         }
-    };
+    })
+}
+
+/// Importances of `params` (all parameters of the completed trials when empty).
+pub fn importances(history: &History, params: &[String], options: ImportanceOptions) -> anyhow::Result<ParamImportances> {
+    let evaluator = evaluator(options)?;
     Ok(if params.is_empty() {
         param_importances(history, evaluator.as_ref())?
     } else {
@@ -80,38 +59,17 @@ pub fn importances(history: &History, params: &[String], options: ImportanceOpti
     })
 }
 
-/// The figure `kind` of a study's history. `params` restricts parallel, slice and importance
-/// plots to those parameters and names the two of a contour (required there).
+/// The figure `kind` of a study's history ([`PlotKind::figure`]), after the checks of the
+/// command line: `params` restricts parallel, slice and importance plots to those parameters
+/// and names the two of a contour (required there) or the one of a surrogate slice; the plots
+/// that take no parameters refuse it.
 pub fn figure(history: &History, kind: PlotKind, params: &[String], options: ImportanceOptions) -> anyhow::Result<Figure> {
-    let some = (!params.is_empty()).then_some(params);
-    if some.is_some() && matches!(kind, PlotKind::History | PlotKind::Intermediate | PlotKind::Edf) {
-        anyhow::bail!("--params does not apply to the `{}` plot", format!("{kind:?}").to_lowercase());
+    match (kind, params.len()) {
+        (k, n) if n > 0 && !k.takes_params() => anyhow::bail!("--params does not apply to the `{k}` plot"),
+        (PlotKind::Contour, n) if n != 2 => anyhow::bail!("a contour plot needs two parameters: --params X,Y (got {n})"),
+        (PlotKind::Surrogate, n) if n > 1 => anyhow::bail!("a surrogate plot takes one parameter: --params X (got {n})"),
+        _ => Ok(kind.figure(history, params, evaluator(options)?.as_ref())?),
     }
-    Ok(match kind {
-        PlotKind::History => optimization_history(history)?.into(),
-        PlotKind::Intermediate => intermediate_values(history)?.into(),
-        PlotKind::Parallel => parallel_coordinates(history, some)?.into(),
-        PlotKind::Slice => slice(history, some)?.into(),
-        PlotKind::Contour => match params {
-            [x, y] => contour(history, x, y)?.into(),
-            _ => anyhow::bail!("a contour plot needs two parameters: --params X,Y (got {})", params.len()),
-        },
-        PlotKind::Importance => importances(history, params, options)?.into(),
-        PlotKind::Edf => edf(history)?.into(),
-        PlotKind::Surrogate => {
-            let param = match params {
-                [p] => p.clone(),
-                [] => history
-                    .intersection_space()
-                    .iter()
-                    .find(|(_, d)| !d.is_single())
-                    .map(|(n, _)| n.clone())
-                    .ok_or_else(|| anyhow::anyhow!("the study has no parameter common to its trials"))?,
-                _ => anyhow::bail!("a surrogate plot takes one parameter: --params X (got {})", params.len()),
-            };
-            surrogate_slice(history, &param, 100)?.into()
-        }
-    })
 }
 
 /// Draws figure `kind` of `study` into `path`, as SVG or PNG after its extension.

@@ -3,31 +3,15 @@
 
 use std::io::Write;
 
-use bo_core::plot::{Figure, ImageFormat};
+use bo_core::plot::{Figure, ImageFormat, escape_html as esc};
+use bo_core::storage::load_study;
 use bo_core::{Error, FrozenTrial, History, Storage, TrialState};
 
 use crate::format::{compact_f64, compact_param};
-use crate::load::load_study;
 use crate::plot::{ImportanceOptions, PlotKind, figure, importances};
 
 /// How many completed trials the best-trials table lists.
 const BEST_ROWS: usize = 10;
-
-/// Escapes text for HTML content and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;\
 color:#222}h1 code{font-size:0.9em}table{border-collapse:collapse;margin:1em 0}th,td{padding:4px 10px;\
@@ -123,14 +107,4 @@ fn write_best_table(history: &History, out: &mut impl Write) -> std::io::Result<
         writeln!(out, "</tr>")?;
     }
     writeln!(out, "</table>\n</section>")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn html_special_characters_are_escaped() {
-        assert_eq!(esc("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
-    }
 }

@@ -2,10 +2,10 @@
 
 use std::io::Write;
 
+use bo_core::storage::load_study;
 use bo_core::Storage;
 
 use crate::format::{compact_f64, compact_params, duration};
-use crate::load::load_study;
 use crate::table::{Align, Table};
 
 /// Writes a table of the study's trials in number order: number, state, value, parameters

@@ -43,11 +43,13 @@ mod study;
 mod trial;
 mod trial_record;
 
+pub mod config;
 pub mod importance;
 pub mod plot;
 pub mod pruner;
 pub mod sampler;
 pub mod storage;
+pub mod wire;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 

@@ -6,14 +6,14 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
-use bo_core::{Cursor, Direction, Distribution, History, Outcome, ParamValue, StudyId, TrialId};
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use bo_core::wire::{Created, CursorQuery, Enqueue, Finish, Grace, NameQuery, NewStudy, Report, SetParam, TrialsSince, UserAttr};
+use bo_core::{Cursor, Outcome, StudyId, TrialId};
 
-use crate::error::{Error, Result, json_response};
+use crate::error::{Error, Result};
+use crate::request::{ok_json, parse, read_body, with_owner};
 use crate::state::{AppState, Owner};
 
 /// The routes of the JSON API.
@@ -33,110 +33,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/trials/{id}/user_attr", post(user_attr))
         .route("/api/v1/trials/{id}/finish", post(finish))
         .route("/api/v1/trials/{id}/heartbeat", post(heartbeat))
-}
-
-/// Runs blocking work (storage, auth database) off the async threads.
-pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| Error::Internal(format!("blocking task: {e}")))?
-}
-
-/// Reads a request body up to the server's limit.
-pub(crate) async fn read_body(st: &AppState, body: Body) -> Result<Bytes> {
-    let limit = st.inner.body_limit;
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-        while let Some(err) = cur {
-            if err.to_string().contains("length limit exceeded") {
-                return Error::TooLarge { limit };
-            }
-            cur = err.source();
-        }
-        Error::MalformedJson(format!("cannot read the body: {e}"))
-    })
-}
-
-/// Parses a strict JSON body: syntax errors are 400, wrong shapes 422.
-pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => Error::Invalid(e.to_string()),
-        _ => Error::MalformedJson(e.to_string()),
-    })
-}
-
-/// A 200 response with `value` as JSON.
-pub(crate) fn ok_json<T: serde::Serialize>(value: &T) -> Result<Response> {
-    let body = serde_json::to_string(value).map_err(|e| Error::Internal(format!("serializing: {e}")))?;
-    Ok(json_response(StatusCode::OK, body))
-}
-
-#[derive(Deserialize)]
-struct NameQuery {
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct CursorQuery {
-    #[serde(default)]
-    cursor: u64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewStudy {
-    name: String,
-    #[serde(default)]
-    direction: Direction,
-}
-
-#[derive(Deserialize)]
-struct Enqueue {
-    #[serde(default)]
-    fixed: bo_core::storage::FixedParams,
-    /// Extra system attributes (e.g. `retried_from` of a retried trial).
-    #[serde(default)]
-    system_attrs: std::collections::BTreeMap<String, serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct Grace {
-    grace_secs: f64,
-}
-
-#[derive(Deserialize)]
-struct SetParam {
-    name: String,
-    distribution: Distribution,
-    value: ParamValue,
-}
-
-#[derive(Deserialize)]
-struct Report {
-    step: u64,
-    value: f64,
-}
-
-#[derive(Deserialize)]
-struct UserAttr {
-    key: String,
-    value: serde_json::Value,
-}
-
-#[derive(Deserialize)]
-struct Finish {
-    outcome: Outcome,
-}
-
-/// Runs `f` with the request's owner, off the async threads.
-async fn with_owner<T: Send + 'static>(
-    st: AppState,
-    headers: HeaderMap,
-    f: impl FnOnce(&AppState, &Owner) -> Result<T> + Send + 'static,
-) -> Result<T> {
-    blocking(move || {
-        let owner = st.owner_of_headers(&headers)?;
-        f(&st, &owner)
-    })
-    .await
 }
 
 /// Checks the study names users give: not empty, at most 256 bytes, no control characters.
@@ -166,7 +62,7 @@ async fn create_study(State(st): State<AppState>, headers: HeaderMap, body: Body
         Ok(id)
     })
     .await?;
-    ok_json(&serde_json::json!({ "id": id }))
+    ok_json(&Created { id })
 }
 
 async fn get_study(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<NameQuery>) -> Result<Response> {
@@ -195,25 +91,9 @@ async fn delete_study(State(st): State<AppState>, headers: HeaderMap, Query(q): 
     ok_json(&serde_json::Value::Null)
 }
 
-/// Loads a study's history by the user's name for it.
-pub(crate) fn load_history(st: &AppState, owner: &Owner, name: &str) -> Result<(bo_core::StudyRecord, History)> {
-    let full = owner.full(name);
-    let rec = st
-        .inner
-        .storage
-        .study(&full)?
-        .ok_or_else(|| Error::Core(bo_core::Error::UnknownStudy { name: name.to_string() }))?;
-    let (trials, _) = st.inner.storage.trials_since(rec.id, Cursor::default())?;
-    st.remember_study(rec.id, &full);
-    st.remember_trials(rec.id, trials.iter().map(|t| t.id));
-    let mut trials = trials;
-    trials.sort_by_key(|t| t.number);
-    Ok((rec.clone(), History::new(rec.direction, trials)))
-}
-
 async fn best_trial(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<NameQuery>) -> Result<Response> {
     let best = with_owner(st, headers, move |st, owner| {
-        let (_, h) = load_history(st, owner, &q.name)?;
+        let (_, h) = st.history(owner, &q.name)?;
         h.best().cloned().ok_or(Error::Core(bo_core::Error::NoCompletedTrials))
     })
     .await?;
@@ -222,7 +102,7 @@ async fn best_trial(State(st): State<AppState>, headers: HeaderMap, Query(q): Qu
 
 async fn study_trials(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<NameQuery>) -> Result<Response> {
     let trials = with_owner(st, headers, move |st, owner| {
-        let (_, h) = load_history(st, owner, &q.name)?;
+        let (_, h) = st.history(owner, &q.name)?;
         Ok(h.trials().iter().map(|t| (**t).clone()).collect::<Vec<_>>())
     })
     .await?;
@@ -242,7 +122,7 @@ async fn trials_since(
         Ok((trials, cursor))
     })
     .await?;
-    ok_json(&serde_json::json!({ "trials": trials, "cursor": cursor }))
+    ok_json(&TrialsSince { cursor, trials })
 }
 
 async fn create_trial(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<StudyId>, body: Body) -> Result<Response> {

@@ -11,13 +11,13 @@ use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use bo_core::importance::{FanovaEvaluator, param_importances};
-use bo_core::plot::{Figure, ImageFormat, intermediate_values, optimization_history, parallel_coordinates};
+use bo_core::importance::FanovaEvaluator;
+use bo_core::plot::{ImageFormat, PlotKind, escape_html as escape};
 use bo_core::{FrozenTrial, History, TrialState};
 use serde::Deserialize;
 
-use crate::api::{blocking, load_history};
 use crate::error::{Error, Result};
+use crate::request::blocking;
 use crate::state::{AppState, Owner};
 
 /// The routes of the dashboard.
@@ -31,22 +31,6 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 const COOKIE: &str = "bo_token";
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -189,7 +173,7 @@ async fn studies_page(State(st): State<AppState>, headers: HeaderMap, Query(q): 
         let mut rows = String::new();
         for r in st.inner.storage.studies()? {
             let Some(r) = owner.view(r) else { continue };
-            let (_, h) = load_history(&st, &owner, &r.name)?;
+            let (_, h) = st.history(&owner, &r.name)?;
             let best = h.best().and_then(|t| t.value);
             let count = |s: TrialState| h.trials().iter().filter(|t| t.state == s).count();
             rows.push_str(&format!(
@@ -221,28 +205,17 @@ async fn studies_page(State(st): State<AppState>, headers: HeaderMap, Query(q): 
 }
 
 /// The plots a study page shows, in order.
-const PLOTS: [(&str, &str); 4] = [
-    ("history", "Optimization history"),
-    ("intermediate", "Intermediate values"),
-    ("importance", "Parameter importance"),
-    ("parallel", "Parallel coordinates"),
+const PLOTS: [(PlotKind, &str); 4] = [
+    (PlotKind::History, "Optimization history"),
+    (PlotKind::Intermediate, "Intermediate values"),
+    (PlotKind::Importance, "Parameter importance"),
+    (PlotKind::Parallel, "Parallel coordinates"),
 ];
 
-fn figure(h: &History, kind: &str) -> Result<Figure> {
-    Ok(match kind {
-        "history" => optimization_history(h)?.into(),
-        "intermediate" => intermediate_values(h)?.into(),
-        "importance" => {
-            let ev = FanovaEvaluator::builder().n_trees(32).seed(0).build()?;
-            param_importances(h, &ev)?.into()
-        }
-        "parallel" => parallel_coordinates(h, None)?.into(),
-        other => return Err(Error::Invalid(format!("unknown plot `{other}`: use history, intermediate, importance, parallel"))),
-    })
-}
-
-fn svg(h: &History, kind: &str) -> Result<String> {
-    let bytes = figure(h, kind)?.render(ImageFormat::Svg)?;
+/// Plot `kind` of `h` as SVG text (importance: fANOVA over 32 trees).
+fn svg(h: &History, kind: PlotKind) -> Result<String> {
+    let ev = FanovaEvaluator::builder().n_trees(32).seed(0).build()?;
+    let bytes = kind.figure(h, &[], &ev)?.render(ImageFormat::Svg)?;
     String::from_utf8(bytes).map_err(|e| Error::Internal(e.to_string()))
 }
 
@@ -285,7 +258,7 @@ async fn study_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Qu
     };
     let name = q.name;
     let result = blocking(move || {
-        let (rec, h) = load_history(&st, &owner, &name)?;
+        let (rec, h) = st.history(&owner, &name)?;
         let mut body = format!("<p>Direction: {} · trials: {}", rec.direction, rec.n_trials);
         if let Some(b) = h.best() {
             body.push_str(&format!(" · best: trial {} with value {}", b.number, fmt_value(b.value)));
@@ -316,8 +289,8 @@ async fn plot_svg(State(st): State<AppState>, headers: HeaderMap, Query(q): Quer
         Err(e) => return e.into_response(),
     };
     let result = blocking(move || {
-        let (_, h) = load_history(&st, &owner, &q.name)?;
-        svg(&h, &q.kind)
+        let (_, h) = st.history(&owner, &q.name)?;
+        svg(&h, q.kind.parse()?)
     })
     .await;
     match result {
@@ -331,8 +304,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escaping_covers_markup_and_quotes() {
-        assert_eq!(escape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    fn urls_are_percent_encoded() {
         assert_eq!(url_encode("a b/ü"), "a%20b%2F%C3%BC");
     }
 }

@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use bo_core::wire::ApiError;
 
 /// Everything a request or the server setup can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -85,18 +85,25 @@ impl IntoResponse for Error {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let mut body = json!({"error": self.to_string(), "kind": kind});
+        let mut body = ApiError { error: self.to_string(), kind: kind.to_string(), name: None, trial: None };
         match &self {
             Error::Core(bo_core::Error::UnknownStudy { name } | bo_core::Error::StudyExists { name }) => {
-                body["name"] = json!(name);
+                body.name = Some(name.clone());
             }
             Error::Core(bo_core::Error::UnknownTrial { trial } | bo_core::Error::TrialFinished { trial }) => {
-                body["trial"] = json!(trial);
+                body.trial = Some(*trial);
             }
             _ => {}
         }
-        json_response(status, body.to_string())
+        error_response(status, &body)
     }
+}
+
+/// A response with an [`ApiError`] body.
+pub(crate) fn error_response(status: StatusCode, body: &ApiError) -> Response {
+    // Strings and numbers only: serializing cannot fail.
+    let text = serde_json::to_string(body).unwrap_or_else(|_| r#"{"error":"internal"}"#.to_string());
+    json_response(status, text)
 }
 
 /// A response with a JSON body.

@@ -26,6 +26,7 @@ mod auth;
 mod dashboard;
 mod error;
 mod hopaas;
+mod request;
 mod state;
 
 use std::net::SocketAddr;
@@ -36,10 +37,11 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 pub use auth::{AuthStore, HopaasRecord, validate_user_name};
-pub use dashboard::escape;
+/// Escapes text for HTML (the dashboard's escape, [`bo_core::plot::escape_html`]).
+pub use bo_core::plot::escape_html as escape;
 pub use error::{Error, Result};
 pub use state::AppState;
 
@@ -50,7 +52,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
-        .merge(hopaas::routes())
+        .merge(hopaas::routes(state.clone()))
         .merge(dashboard::routes())
         .fallback(|uri: Uri| async move { Error::NotFound { what: "route", id: uri.path().to_string() } })
         .layer(axum::middleware::map_response(json_errors))
@@ -80,8 +82,7 @@ async fn json_errors(r: Response) -> Response {
         _ if status.is_server_error() => "internal",
         _ => "bad_request",
     };
-    let body = serde_json::json!({"error": message, "kind": kind}).to_string();
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    error::error_response(status, &bo_core::wire::ApiError { error: message, kind: kind.to_string(), name: None, trial: None })
 }
 
 /// A server running on a background thread; stops when dropped.

@@ -4,11 +4,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::http::HeaderMap;
-use bo_core::{Cursor, Storage, StudyId, StudyRecord, TrialId};
+use bo_core::{Cursor, History, Storage, StudyId, StudyRecord, TrialId};
 
 use crate::auth::AuthStore;
 use crate::error::{Error, Result};
-use crate::hopaas::HopaasStudy;
 
 /// Everything the handlers share; cheap to clone.
 #[derive(Clone)]
@@ -25,8 +24,6 @@ pub(crate) struct Inner {
     studies: Mutex<HashMap<StudyId, String>>,
     /// trial id -> study id
     trials: Mutex<HashMap<TrialId, StudyId>>,
-    /// Hopaas study id -> its loaded study
-    pub(crate) hopaas: Mutex<HashMap<String, Arc<HopaasStudy>>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -35,7 +32,8 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// Locks `m`, whether or not a thread panicked while holding it (the maps stay consistent).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -92,7 +90,6 @@ impl AppState {
                 body_limit: crate::DEFAULT_BODY_LIMIT,
                 studies: Mutex::new(HashMap::new()),
                 trials: Mutex::new(HashMap::new()),
-                hopaas: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -147,6 +144,15 @@ impl AppState {
             Some(n) if owner.local(&n).is_some() => Ok(n),
             _ => Err(bo_core::Error::UnknownStudy { name: format!("#{id}") }.into()),
         }
+    }
+
+    /// The study the user calls `name` and its history, trials in number order (blocking).
+    pub(crate) fn history(&self, owner: &Owner, name: &str) -> Result<(StudyRecord, History)> {
+        let full = owner.full(name);
+        let (rec, trials) = bo_core::storage::load_study(self.inner.storage.as_ref(), &full).map_err(|e| owner.localize(e))?;
+        self.remember_study(rec.id, &full);
+        self.remember_trials(rec.id, trials.iter().map(|t| t.id));
+        Ok((rec.clone(), History::new(rec.direction, trials)))
     }
 
     pub(crate) fn remember_study(&self, id: StudyId, full: &str) {

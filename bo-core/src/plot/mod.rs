@@ -17,6 +17,9 @@
 //! | empirical distribution of the objective | [`EdfPlot`] | [`edf`] |
 //! | surrogate model along one parameter | [`SurrogateSlice`] | filled by a model-based sampler |
 //!
+//! [`PlotKind`] names each plot (`history`, `contour`, …) and [`PlotKind::figure`] draws the
+//! one a user names; [`escape_html`] escapes text for the pages that embed them.
+//!
 //! ```
 //! use bo_core::plot::{optimization_history, Figure, ImageFormat};
 //! use bo_core::{Float, Optimize, Study, Trial};
@@ -39,7 +42,9 @@ mod axis;
 mod contour;
 mod edf;
 mod history;
+mod html;
 mod intermediate;
+mod kind;
 mod parallel;
 #[cfg(feature = "plot")]
 mod render;
@@ -59,7 +64,9 @@ pub use axis::{ParamAxis, ParamScale};
 pub use contour::{ContourPlot, ContourPoint, contour};
 pub use edf::{EdfPlot, edf};
 pub use history::{HistoryPlot, HistoryPoint, optimization_history};
+pub use html::escape_html;
 pub use intermediate::{IntermediateCurve, IntermediatePlot, intermediate_values};
+pub use kind::PlotKind;
 pub use parallel::{ParallelLine, ParallelPlot, parallel_coordinates};
 pub use slice::{SlicePanel, SlicePlot, SlicePoint, slice};
 pub use surrogate::SurrogateSlice;

@@ -10,14 +10,15 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{Cursor, FixedParams, Storage, StudyRecord};
 use crate::error::{Error, Result};
 use crate::space::{Distribution, ParamValue};
 use crate::trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId};
+use crate::wire::{self, ApiError, Empty};
 
 /// Environment variable read for the API token when the URL carries none.
 pub const TOKEN_ENV: &str = "BO_TOKEN";
@@ -34,18 +35,6 @@ pub struct HttpStorage {
     base: String,
     token: Option<String>,
     agent: ureq::Agent,
-}
-
-/// The error body of the JSON API.
-#[derive(Debug, Deserialize)]
-struct ApiError {
-    error: String,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    trial: Option<u64>,
 }
 
 /// Failure of the HTTP exchange itself (connection, status without a JSON error, bad body).
@@ -81,13 +70,13 @@ impl HttpStorage {
         Ok(HttpStorage { base: format!("http://{host}/api/v1"), token, agent })
     }
 
-    fn call<T: DeserializeOwned>(&self, method: &str, path: &str, body: Option<Value>) -> Result<T> {
+    fn call<T: DeserializeOwned>(&self, method: &str, path: &str, body: Option<&dyn Body>) -> Result<T> {
         let mut req = self.agent.request(method, &format!("{}{path}", self.base));
         if let Some(t) = &self.token {
             req = req.set("Authorization", &format!("Bearer {t}"));
         }
         let res = match body {
-            Some(b) => req.set("Content-Type", "application/json").send_string(&b.to_string()),
+            Some(b) => req.set("Content-Type", "application/json").send_string(&b.to_json()?),
             None => req.call(),
         };
         match res {
@@ -129,15 +118,15 @@ fn map_error(code: u16, e: ApiError) -> Error {
     }
 }
 
-#[derive(Deserialize)]
-struct Created {
-    id: StudyId,
+/// A request body: one of the [`wire`] types.
+trait Body {
+    fn to_json(&self) -> Result<String>;
 }
 
-#[derive(Deserialize)]
-struct Since {
-    trials: Vec<FrozenTrial>,
-    cursor: Cursor,
+impl<T: Serialize> Body for T {
+    fn to_json(&self) -> Result<String> {
+        serde_json::to_string(self).map_err(|e| Error::storage(HttpError(format!("cannot encode the request: {e}"))))
+    }
 }
 
 fn q(s: &str) -> String {
@@ -154,7 +143,7 @@ fn q(s: &str) -> String {
 
 impl Storage for HttpStorage {
     fn create_study(&self, name: &str, direction: Direction) -> Result<StudyId> {
-        let c: Created = self.call("POST", "/studies", Some(json!({"name": name, "direction": direction})))?;
+        let c: wire::Created = self.call("POST", "/studies", Some(&wire::NewStudy { name: name.to_string(), direction }))?;
         Ok(c.id)
     }
     fn study(&self, name: &str) -> Result<Option<StudyRecord>> {
@@ -167,7 +156,7 @@ impl Storage for HttpStorage {
         self.call::<Value>("DELETE", &format!("/study?name={}", q(name)), None).map(|_| ())
     }
     fn create_trial(&self, study: StudyId) -> Result<FrozenTrial> {
-        self.call("POST", &format!("/studies/{study}/trials"), Some(json!({})))
+        self.call("POST", &format!("/studies/{study}/trials"), Some(&Empty {}))
     }
     fn enqueue_trial_with_attrs(
         &self,
@@ -175,29 +164,25 @@ impl Storage for HttpStorage {
         fixed: &FixedParams,
         system_attrs: &std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Result<FrozenTrial> {
-        let mut body = json!({"fixed": fixed});
-        if !system_attrs.is_empty() {
-            body["system_attrs"] = json!(system_attrs);
-        }
-        self.call("POST", &format!("/studies/{study}/enqueue"), Some(body))
+        let body = wire::Enqueue { fixed: fixed.clone(), system_attrs: system_attrs.clone() };
+        self.call("POST", &format!("/studies/{study}/enqueue"), Some(&body))
     }
     fn claim_waiting_trial(&self, study: StudyId) -> Result<Option<FrozenTrial>> {
-        self.call("POST", &format!("/studies/{study}/claim"), Some(json!({})))
+        self.call("POST", &format!("/studies/{study}/claim"), Some(&Empty {}))
     }
     fn set_param(&self, trial: TrialId, name: &str, d: &Distribution, value: &ParamValue) -> Result<()> {
-        let body = json!({"name": name, "distribution": d, "value": value});
-        self.call::<Value>("POST", &format!("/trials/{trial}/param"), Some(body)).map(|_| ())
+        let body = wire::SetParam { name: name.to_string(), distribution: d.clone(), value: value.clone() };
+        self.call::<Value>("POST", &format!("/trials/{trial}/param"), Some(&body)).map(|_| ())
     }
     fn report(&self, trial: TrialId, step: u64, value: f64) -> Result<()> {
         if !value.is_finite() {
             return Err(Error::NonFiniteValue { value });
         }
-        self.call::<Value>("POST", &format!("/trials/{trial}/report"), Some(json!({"step": step, "value": value})))
-            .map(|_| ())
+        self.call::<Value>("POST", &format!("/trials/{trial}/report"), Some(&wire::Report { step, value })).map(|_| ())
     }
     fn set_user_attr(&self, trial: TrialId, key: &str, value: &Value) -> Result<()> {
-        self.call::<Value>("POST", &format!("/trials/{trial}/user_attr"), Some(json!({"key": key, "value": value})))
-            .map(|_| ())
+        let body = wire::UserAttr { key: key.to_string(), value: value.clone() };
+        self.call::<Value>("POST", &format!("/trials/{trial}/user_attr"), Some(&body)).map(|_| ())
     }
     fn finish(&self, trial: TrialId, outcome: &Outcome) -> Result<FrozenTrial> {
         // JSON has no NaN: a non-finite value travels as a failure, which is what every
@@ -207,20 +192,20 @@ impl Storage for HttpStorage {
             Outcome::Pruned(Some(v)) if !v.is_finite() => Outcome::Pruned(None),
             o => o.clone(),
         };
-        self.call("POST", &format!("/trials/{trial}/finish"), Some(json!({"outcome": outcome})))
+        self.call("POST", &format!("/trials/{trial}/finish"), Some(&wire::Finish { outcome }))
     }
     fn trial(&self, trial: TrialId) -> Result<FrozenTrial> {
         self.call("GET", &format!("/trials/{trial}"), None)
     }
     fn trials_since(&self, study: StudyId, cursor: Cursor) -> Result<(Vec<FrozenTrial>, Cursor)> {
-        let s: Since = self.call("GET", &format!("/studies/{study}/trials?cursor={}", cursor.0), None)?;
+        let s: wire::TrialsSince = self.call("GET", &format!("/studies/{study}/trials?cursor={}", cursor.0), None)?;
         Ok((s.trials, s.cursor))
     }
     fn heartbeat(&self, trial: TrialId) -> Result<()> {
-        self.call::<Value>("POST", &format!("/trials/{trial}/heartbeat"), Some(json!({}))).map(|_| ())
+        self.call::<Value>("POST", &format!("/trials/{trial}/heartbeat"), Some(&Empty {})).map(|_| ())
     }
     fn fail_stale_trials(&self, study: StudyId, grace: Duration) -> Result<Vec<FrozenTrial>> {
-        self.call("POST", &format!("/studies/{study}/fail_stale"), Some(json!({"grace_secs": grace.as_secs_f64()})))
+        self.call("POST", &format!("/studies/{study}/fail_stale"), Some(&wire::Grace { grace_secs: grace.as_secs_f64() }))
     }
 }
 

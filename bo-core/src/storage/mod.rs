@@ -16,6 +16,7 @@ use crate::trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId};
 
 #[cfg(feature = "http")]
 mod http;
+mod load;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -27,6 +28,7 @@ mod sqlite;
 #[cfg(feature = "http")]
 pub use http::{HttpStorage, TOKEN_ENV};
 
+pub use load::load_study;
 pub use memory::InMemoryStorage;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStorage;
