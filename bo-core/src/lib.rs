@@ -50,7 +50,7 @@ pub mod storage;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use error::{Error, Pruned, Result};
+pub use error::{Error, Pruned, Result, is_pruned};
 pub use history::History;
 pub use pruner::{
     HyperbandPruner, MedianPruner, NopPruner, PatientPruner, PercentilePruner, Pruner, SuccessiveHalvingPruner,
@@ -66,7 +66,7 @@ pub use sampler::{
 pub use space::{Categorical, Choice, Distribution, Distributions, Float, Int, ParamValue, Params};
 pub use storage::{Cursor, InMemoryStorage, Storage, StudyRecord, open_storage};
 pub use study::{Callback, Optimize, Study, StudyBuilder};
-pub use trial::{EpochReporter, Reporter, SearchSpace, Trial};
+pub use trial::{Reporter, SearchSpace, Trial};
 pub use trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId, TrialState};
 
 #[cfg(feature = "postgres")]
@@ -86,3 +86,15 @@ mod tests;
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+// Compile-time checks: the public handles cross threads (a study's workers share them).
+const _: fn() = || {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    fn send<T: Send + 'static>() {}
+    send_sync::<Study>();
+    send_sync::<Reporter>();
+    send_sync::<InMemoryStorage>();
+    send_sync::<History>();
+    send_sync::<Error>();
+    send::<Trial>();
+};
