@@ -7,8 +7,10 @@ use std::time::{Duration, Instant};
 use bo_core::{Reporter, Trial};
 use burn::train::logger::{InMemoryMetricLogger, MetricLogger};
 use burn::train::metric::store::{Aggregate, EpochSummary, EventStoreClient, MetricsUpdate, Split};
-use burn::train::metric::{Metric, MetricDefinition, MetricId, NumericEntry};
-use burn::train::{EarlyStoppingStrategy, LearningComponentsTypes, SupervisedTraining};
+use burn::train::metric::{Adaptor, Metric, MetricDefinition, MetricId, Numeric, NumericEntry};
+use burn::train::{
+    EarlyStoppingStrategy, InferenceStep, ItemLazy, LearningComponentsTypes, SupervisedTraining,
+};
 
 use crate::error::{Error, Result};
 
@@ -17,35 +19,39 @@ use crate::error::{Error, Result};
 const EPOCH_WAIT: Duration = Duration::from_secs(60);
 
 /// Burn's early-stopping hook, driven by a trial: after each epoch it reports the epoch's
-/// metric (by default on the validation split) to the trial, and stops the training when
-/// the study's pruner says so.
+/// validation metric to the trial and stops the training when the study's pruner says so.
 ///
-/// Attach it with [`PruneTraining::prune_with`], then end the objective with
-/// [`finish`](Self::finish): it returns the last epoch's value, or
-/// [`bo_core::Error::Pruned`] (wrapped) when the pruner stopped the training, so `?` marks
-/// the trial PRUNED.
+/// Create it from the trial, attach it with [`PruneTraining::prune_with`], which takes the
+/// metric to follow (named once: it registers it with the learner as a numeric validation
+/// metric), then end the objective with [`finish`](Self::finish): it returns the last
+/// epoch's value, or `bo_core::Error::Pruned` (wrapped, see [`Error::is_pruned`]) when the
+/// pruner stopped the training, so `?` marks the trial PRUNED.
 ///
 /// The value of an epoch is the mean of the metric over the epoch's batches, weighted by
 /// batch size, as Burn's own `MetricEarlyStoppingStrategy` computes it. Burn computes
 /// metrics on a background thread; `prune_with` also registers a metric logger that sees
 /// every batch, and the strategy waits (at most a minute) until the epoch's last batch has
-/// been counted, so the value reported is always the whole epoch's. Epochs count from 1, as
-/// Burn counts them, and are the trial's steps.
+/// been counted, so the value reported is always the whole epoch's.
 ///
-/// A training error (a storage failure, a NaN metric, a metric that was never registered)
+/// Steps follow bo's one rule (`bo_core::Trial::report`): counted from 0. Burn counts epochs
+/// from 1, so Burn's epoch `e` is reported as step `e - 1`: the first epoch is step 0, and a
+/// pruner's `n_warmup_steps` / `min_resource` mean the same here as in a hand-written loop
+/// `for epoch in 0..n`.
+///
+/// A training error (a storage failure, a NaN metric, a metric that was never logged)
 /// stops the training too; [`finish`](Self::finish) returns it and the trial fails with it.
 ///
 /// Clones share their state: keep one to call [`finish`](Self::finish) after
 /// `launch`.
 ///
 /// ```ignore
-/// let stopping = TrialEarlyStopping::new(trial.reporter(), &AccuracyMetric::<B>::new());
+/// let stopping = TrialEarlyStopping::new(trial);
 /// let result = SupervisedTraining::new(dir, train_loader, valid_loader)
-///     .metric_valid_numeric(AccuracyMetric::new())
+///     .metric_valid_numeric(LossMetric::new())           // other metrics, as usual
 ///     .num_epochs(20)
 ///     .renderer(QuietRenderer)
 ///     .with_application_logger(None)
-///     .prune_with(&stopping)
+///     .prune_with(&stopping, AccuracyMetric::new())       // the followed metric, named once
 ///     .launch(Learner::new(model, optimizer, lr));
 /// let accuracy = stopping.finish()?; // Err(Pruned) when the pruner stopped it
 /// ```
@@ -56,8 +62,6 @@ pub struct TrialEarlyStopping {
 
 struct Shared {
     reporter: Reporter,
-    metric: String,
-    split: Split,
     /// When the strategy was made: the start of the first epoch's clock.
     created: Instant,
     state: Mutex<State>,
@@ -66,28 +70,27 @@ struct Shared {
 
 #[derive(Default)]
 struct State {
-    logger_attached: bool,
+    /// The followed metric's name, set by `prune_with`.
+    metric: Option<String>,
     /// Metric ids seen in Burn's definitions, and whether each is the followed metric.
     followed: HashMap<MetricId, bool>,
-    /// Sum of value * count and count, per epoch still running on the split.
+    /// Sum of value * count and count, per Burn epoch still running on the split.
     running: BTreeMap<usize, (f64, usize)>,
-    /// Epochs whose split ended, with the epoch's value when the metric was logged.
+    /// Burn epochs whose split ended, with the epoch's value when the metric was logged.
     ended: BTreeMap<usize, Option<f64>>,
-    /// Values reported to the trial.
-    reported: BTreeMap<usize, f64>,
+    /// Values reported to the trial, by step.
+    reported: BTreeMap<u64, f64>,
     /// When each epoch's value was reported, in order.
     reported_at: Vec<Instant>,
-    pruned_at: Option<usize>,
+    pruned_at: Option<u64>,
     error: Option<Error>,
-    warned_fallback: bool,
 }
 
 impl std::fmt::Debug for TrialEarlyStopping {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TrialEarlyStopping")
             .field("trial", &self.shared.reporter.number())
-            .field("metric", &self.shared.metric)
-            .field("split", &self.shared.split)
+            .field("metric", &self.metric())
             .finish()
     }
 }
@@ -96,25 +99,25 @@ fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The split the followed metric is read on.
+const SPLIT: Split = Split::Valid;
+
+/// Burn's epochs count from 1; bo's steps from 0.
+fn step_of(epoch: usize) -> u64 {
+    (epoch as u64).saturating_sub(1)
+}
+
 impl TrialEarlyStopping {
-    /// Follows `metric` on the validation split and reports it to the trial of `reporter`
-    /// (`trial.reporter()`).
-    pub fn new<M: Metric>(reporter: Reporter, metric: &M) -> Self {
-        Self::for_split(reporter, metric, Split::Valid)
+    /// Reports to `trial`; the metric is given once, to [`PruneTraining::prune_with`].
+    pub fn new(trial: &Trial) -> Self {
+        Self::from_reporter(trial.reporter())
     }
 
-    /// Follows `metric` on `split` (`Split::Valid` or `Split::Train`).
-    pub fn for_split<M: Metric>(reporter: Reporter, metric: &M, split: Split) -> Self {
-        Self::by_name(reporter, metric.name().as_str(), split)
-    }
-
-    /// Follows the metric named `metric` (as Burn names it, e.g. `"Accuracy"`, `"Loss"`).
-    pub fn by_name(reporter: Reporter, metric: &str, split: Split) -> Self {
+    /// Reports through `reporter` (`trial.reporter()`, e.g. one that was moved elsewhere).
+    pub fn from_reporter(reporter: Reporter) -> Self {
         TrialEarlyStopping {
             shared: Arc::new(Shared {
                 reporter,
-                metric: metric.to_string(),
-                split,
                 created: Instant::now(),
                 state: Mutex::new(State::default()),
                 epoch_ended: Condvar::new(),
@@ -122,18 +125,13 @@ impl TrialEarlyStopping {
         }
     }
 
-    /// For `trial`'s validation split: `TrialEarlyStopping::new(trial.reporter(), metric)`.
-    pub fn for_trial<M: Metric>(trial: &Trial, metric: &M) -> Self {
-        Self::new(trial.reporter(), metric)
+    /// The name of the followed metric (as Burn names it, e.g. `"Accuracy"`), once attached.
+    pub fn metric(&self) -> Option<String> {
+        lock(&self.shared.state).metric.clone()
     }
 
-    /// The name of the followed metric.
-    pub fn metric(&self) -> &str {
-        &self.shared.metric
-    }
-
-    /// The values reported to the trial so far, by epoch.
-    pub fn values(&self) -> BTreeMap<usize, f64> {
+    /// The values reported to the trial so far, by step (Burn's epoch - 1).
+    pub fn values(&self) -> BTreeMap<u64, f64> {
         lock(&self.shared.state).reported.clone()
     }
 
@@ -155,14 +153,15 @@ impl TrialEarlyStopping {
             .collect()
     }
 
-    /// The epoch after which the pruner stopped the training, if it did.
-    pub fn pruned_at(&self) -> Option<usize> {
+    /// The step after which the pruner stopped the training, if it did.
+    pub fn pruned_at(&self) -> Option<u64> {
         lock(&self.shared.state).pruned_at
     }
 
     /// How the training ended, for the objective to return: the last epoch's value;
-    /// [`bo_core::Error::Pruned`] (wrapped) when the pruner stopped it; the error that stopped
-    /// it; or [`Error::NoEpoch`] when no epoch was reported.
+    /// `bo_core::Error::Pruned` (wrapped) when the pruner stopped it; the error that stopped
+    /// it; [`Error::NotAttached`] when it was never attached with `prune_with`; or
+    /// [`Error::NoEpoch`] when no epoch was reported.
     ///
     /// An error is returned once; later calls see the pruned state or the last value.
     pub fn finish(&self) -> Result<f64> {
@@ -171,76 +170,76 @@ impl TrialEarlyStopping {
             return Err(e);
         }
         if state.pruned_at.is_some() {
-            return Err(bo_core::Error::Pruned.into());
+            return Err(bo_core::Pruned.into());
         }
-        match state.reported.values().next_back() {
-            Some(v) => Ok(*v),
-            None => Err(Error::NoEpoch { metric: self.shared.metric.clone() }),
+        match (state.reported.values().next_back(), &state.metric) {
+            (Some(v), _) => Ok(*v),
+            (None, Some(metric)) => Err(Error::NoEpoch { metric: metric.clone() }),
+            (None, None) => Err(Error::NotAttached),
         }
     }
 
-    fn logger(&self) -> TrialMetricLogger {
-        lock(&self.shared.state).logger_attached = true;
+    /// Follows the metric named `name` and returns the logger that sums its values.
+    fn attach(&self, name: String) -> TrialMetricLogger {
+        lock(&self.shared.state).metric = Some(name);
         TrialMetricLogger { shared: self.shared.clone() }
     }
 
-    /// The value of `epoch`: from the attached logger once the epoch has ended on the split,
-    /// else from Burn's event store (which may lag behind the metric thread).
-    fn epoch_value(&self, epoch: usize, store: &EventStoreClient) -> Option<f64> {
+    /// The value of Burn's `epoch`: from the attached logger once the epoch has ended on the
+    /// split, else (after a minute) from Burn's event store.
+    fn epoch_value(&self, epoch: usize, metric: &str, store: &EventStoreClient) -> Option<f64> {
         let shared = &self.shared;
         let state = lock(&shared.state);
-        if state.logger_attached {
-            let (state, timeout) = shared
-                .epoch_ended
-                .wait_timeout_while(state, EPOCH_WAIT, |s| !s.ended.contains_key(&epoch))
-                .unwrap_or_else(|e| e.into_inner());
-            if !timeout.timed_out() {
-                return state.ended.get(&epoch).copied().flatten();
-            }
-            tracing::warn!(epoch, metric = %shared.metric, "epoch end not seen by the trial logger; asking the event store");
-        } else {
-            let mut state = state;
-            if !state.warned_fallback {
-                state.warned_fallback = true;
-                tracing::warn!(
-                    "TrialEarlyStopping was registered without its metric logger; attach it with \
-                     `prune_with` so each epoch's value is complete"
-                );
-            }
+        let (state, timeout) = shared
+            .epoch_ended
+            .wait_timeout_while(state, EPOCH_WAIT, |s| !s.ended.contains_key(&epoch))
+            .unwrap_or_else(|e| e.into_inner());
+        if !timeout.timed_out() {
+            return state.ended.get(&epoch).copied().flatten();
         }
-        store.find_metric(&shared.metric, epoch, Aggregate::Mean, &shared.split)
+        drop(state);
+        tracing::warn!(epoch, metric, "epoch end not seen by the trial logger; asking the event store");
+        store.find_metric(metric, epoch, Aggregate::Mean, &SPLIT)
+    }
+
+    fn fail(&self, e: Error) -> bool {
+        lock(&self.shared.state).error = Some(e);
+        true
     }
 }
 
 impl EarlyStoppingStrategy for TrialEarlyStopping {
     fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
         let shared = &self.shared;
-        if lock(&shared.state).error.is_some() {
-            return true;
-        }
-        let Some(value) = self.epoch_value(epoch, store) else {
-            lock(&shared.state).error = Some(Error::MetricMissing {
-                metric: shared.metric.clone(),
-                split: shared.split.to_string(),
-                epoch,
-            });
-            return true;
+        let metric = {
+            let state = lock(&shared.state);
+            if state.error.is_some() {
+                return true;
+            }
+            state.metric.clone()
         };
-        if let Err(e) = shared.reporter.report(epoch as u64, value) {
-            lock(&shared.state).error = Some(e.into());
-            return true;
+        let Some(metric) = metric else { return self.fail(Error::NotAttached) };
+        let step = step_of(epoch);
+        let Some(value) = self.epoch_value(epoch, &metric, store) else {
+            return self.fail(Error::MetricMissing { metric, split: SPLIT.to_string(), step });
+        };
+        if let Err(e) = shared.reporter.report(step, value) {
+            return self.fail(e.into());
         }
         {
             let mut state = lock(&shared.state);
-            state.reported.insert(epoch, value);
+            state.reported.insert(step, value);
             state.reported_at.push(Instant::now());
         }
-        if shared.reporter.should_prune() {
-            tracing::debug!(trial = ?shared.reporter.number(), epoch, value, "pruned");
-            lock(&shared.state).pruned_at = Some(epoch);
-            return true;
+        match shared.reporter.should_prune() {
+            Ok(false) => false,
+            Ok(true) => {
+                tracing::debug!(trial = ?shared.reporter.number(), step, value, "pruned");
+                lock(&shared.state).pruned_at = Some(step);
+                true
+            }
+            Err(e) => self.fail(e.into()),
         }
-        false
     }
 }
 
@@ -252,7 +251,7 @@ struct TrialMetricLogger {
 
 impl MetricLogger for TrialMetricLogger {
     fn log(&mut self, update: MetricsUpdate, epoch: usize, split: &Split) {
-        if *split != self.shared.split {
+        if *split != SPLIT {
             return;
         }
         let mut state = lock(&self.shared.state);
@@ -277,12 +276,13 @@ impl MetricLogger for TrialMetricLogger {
     }
 
     fn log_metric_definition(&mut self, definition: MetricDefinition) {
-        let followed = definition.name == self.shared.metric;
-        lock(&self.shared.state).followed.insert(definition.metric_id, followed);
+        let mut state = lock(&self.shared.state);
+        let followed = state.metric.as_deref() == Some(definition.name.as_str());
+        state.followed.insert(definition.metric_id, followed);
     }
 
     fn log_epoch_summary(&mut self, summary: EpochSummary) {
-        if summary.split != self.shared.split {
+        if summary.split != SPLIT {
             return;
         }
         let mut state = lock(&self.shared.state);
@@ -296,36 +296,57 @@ impl MetricLogger for TrialMetricLogger {
     }
 }
 
-/// Attaches a [`TrialEarlyStopping`] to Burn's `SupervisedTraining`.
-pub trait PruneTraining: Sized {
-    /// Reports each epoch's metric to the trial and stops when its pruner says so.
+/// Attaches a [`TrialEarlyStopping`] to Burn's `SupervisedTraining`, with the metric it
+/// follows.
+pub trait PruneTraining<M>: Sized {
+    /// Registers `metric` as a numeric validation metric of the training (do not register it
+    /// again with `metric_valid_numeric`), reports its value after each epoch to the trial,
+    /// and stops the training when the trial's pruner says so.
     ///
     /// Registers the strategy as the training's early stopping (replacing any other), its
     /// metric logger, and Burn's `InMemoryMetricLogger` (Burn's event store reads metrics
     /// back from its loggers). Burn writes its file metric logs only when no logger is
     /// registered, so with this it writes none; add `with_metric_logger(FileMetricLogger::new(dir))`
-    /// to keep them.
-    fn prune_with(self, stopping: &TrialEarlyStopping) -> Self;
+    /// to keep them. Attach a [`TrialEarlyStopping`] to one training, once.
+    fn prune_with(self, stopping: &TrialEarlyStopping, metric: M) -> Self;
 }
 
-impl<LC: LearningComponentsTypes> PruneTraining for SupervisedTraining<LC> {
-    fn prune_with(self, stopping: &TrialEarlyStopping) -> Self {
-        self.with_metric_logger(InMemoryMetricLogger::new())
-            .with_metric_logger(stopping.logger())
+impl<LC, M> PruneTraining<M> for SupervisedTraining<LC>
+where
+    LC: LearningComponentsTypes,
+    M: Metric + Numeric + 'static,
+    <<LC::InferenceModel as InferenceStep>::Output as ItemLazy>::ItemSync: Adaptor<M::Input>,
+{
+    fn prune_with(self, stopping: &TrialEarlyStopping, metric: M) -> Self {
+        let logger = stopping.attach(metric.name().to_string());
+        self.metric_valid_numeric(metric)
+            .with_metric_logger(InMemoryMetricLogger::new())
+            .with_metric_logger(logger)
             .early_stopping(stopping.clone())
     }
 }
+
+// Compile-time check: the handles cross threads (Burn's training runs the strategy there).
+const _: fn() = || {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<TrialEarlyStopping>();
+    send_sync::<crate::QuietRenderer>();
+    send_sync::<Error>();
+};
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    #[test]
+    fn burn_epoch_1_is_step_0() {
+        assert_eq!([step_of(1), step_of(2), step_of(12)], [0, 1, 11]);
+    }
 
     #[test]
-    fn handles_are_send_and_sync() {
-        assert_send_sync::<TrialEarlyStopping>();
-        assert_send_sync::<crate::EpochReporter>();
-        assert_send_sync::<crate::QuietRenderer>();
+    fn finish_without_prune_with_says_so() {
+        let stopping = TrialEarlyStopping::new(&Trial::fixed(Default::default()));
+        assert!(matches!(stopping.finish(), Err(Error::NotAttached)));
+        assert_eq!(stopping.metric(), None);
     }
 }

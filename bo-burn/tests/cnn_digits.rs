@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use bo_burn::{EpochReporter, PruneTraining, QuietRenderer, TrialEarlyStopping};
+use bo_burn::{PruneTraining, QuietRenderer, TrialEarlyStopping};
 use bo_core::{
     FrozenTrial, HyperbandPruner, Optimize, SearchSpace, SqliteStorage, Study, TpeSampler, Trial, TrialState,
 };
@@ -184,14 +184,13 @@ fn fit<O: Optimizer<Cnn<Train>, Train> + 'static>(
         .shuffle(trial.number().unwrap_or(0))
         .build(InMemDataset::new(data.train.clone()));
     let valid = DataLoaderBuilder::new(DigitBatcher).batch_size(128).build(InMemDataset::new(data.valid.clone()));
-    let stopping = TrialEarlyStopping::new(trial.reporter(), &AccuracyMetric::<Train>::new());
+    let stopping = TrialEarlyStopping::new(trial);
     let dir = tempfile::tempdir()?;
     SupervisedTraining::new(dir.path(), train, valid)
-        .metric_valid_numeric(AccuracyMetric::new())
         .num_epochs(EPOCHS)
         .renderer(QuietRenderer)
         .with_application_logger(None)
-        .prune_with(&stopping)
+        .prune_with(&stopping, AccuracyMetric::new())
         .launch(Learner::new(model, optimizer, hp.lr));
     // One positive duration per reported epoch, as the examples store them.
     let seconds = stopping.epoch_seconds();
@@ -244,14 +243,17 @@ fn cnn_study_prunes_through_the_learner_and_stores_intermediate_values() -> anyh
     let best = study.best_trial()?;
     // Burn's accuracy is in percent: well above chance (10 %) on 10 classes.
     assert!(best.value.unwrap() >= 50.0, "best accuracy {:?}", best.value);
-    assert_eq!(best.intermediate_values.len(), EPOCHS);
+    // Burn's epochs 1..=EPOCHS are steps 0..EPOCHS: the first epoch is step 0.
+    assert_eq!(best.intermediate_values.keys().copied().collect::<Vec<u64>>(), (0..EPOCHS as u64).collect::<Vec<_>>());
 
     // The hopeless trial was stopped by the pruner mid-training.
     let pruned = &trials[1];
     assert_eq!(pruned.state, TrialState::Pruned, "{pruned:#?}");
     let steps: Vec<u64> = pruned.intermediate_values.keys().copied().collect();
     assert!(!steps.is_empty() && steps.len() < EPOCHS, "pruned after epochs {steps:?}");
-    assert_eq!(steps, (1..=steps.len() as u64).collect::<Vec<_>>());
+    assert_eq!(steps, (0..steps.len() as u64).collect::<Vec<_>>());
+    // Hyperband's first rung with min_resource(1) is step 1: judged after two epochs.
+    assert_eq!(steps, [0, 1]);
     // Each value is the accuracy over all 300 validation images (batches of 128, 128, 44),
     // a multiple of 1/3 %, never that of a partly counted epoch.
     for t in &trials {
@@ -277,22 +279,22 @@ fn cnn_study_prunes_through_the_learner_and_stores_intermediate_values() -> anyh
 }
 
 #[test]
-fn a_metric_that_is_not_registered_fails_the_trial_with_a_clear_error() -> anyhow::Result<()> {
+fn a_stopping_that_was_not_attached_fails_the_trial_with_a_clear_error() -> anyhow::Result<()> {
     let data = digits(64, 32);
-    let study = Study::builder().name("missing").maximize().build()?;
+    let study = Study::builder().name("unattached").maximize().build()?;
     study.optimize_with(Optimize::trials(1).progress_bar(false), |trial: &mut Trial| -> anyhow::Result<f64> {
         let device = Default::default();
         let train = DataLoaderBuilder::new(DigitBatcher).batch_size(32).build(InMemDataset::new(data.train.clone()));
         let valid = DataLoaderBuilder::new(DigitBatcher).batch_size(32).build(InMemDataset::new(data.valid.clone()));
-        let stopping = TrialEarlyStopping::new(trial.reporter(), &AccuracyMetric::<Train>::new());
+        let stopping = TrialEarlyStopping::new(trial);
         let dir = tempfile::tempdir()?;
-        // Accuracy is followed but registered only on the training split.
+        // Registered as Burn's early stopping by hand, without `prune_with`: no metric.
         SupervisedTraining::new(dir.path(), train, valid)
-            .metric_train_numeric(AccuracyMetric::new())
+            .metric_valid_numeric(AccuracyMetric::new())
             .num_epochs(3)
             .renderer(QuietRenderer)
             .with_application_logger(None)
-            .prune_with(&stopping)
+            .early_stopping(stopping.clone())
             .launch(Learner::new(Cnn::<Train>::new(4, 0.0, &device), AdamConfig::new().init(), 1e-3));
         assert_eq!(stopping.values().len(), 0);
         Ok(stopping.finish()?)
@@ -300,12 +302,12 @@ fn a_metric_that_is_not_registered_fails_the_trial_with_a_clear_error() -> anyho
     let t = &study.trials()?[0];
     assert_eq!(t.state, TrialState::Failed);
     let reason = t.fail_reason.as_deref().unwrap_or_default();
-    assert!(reason.contains("metric `Accuracy` has no valid value for epoch 1"), "{reason}");
+    assert!(reason.contains("not attached to the training: use .prune_with(&stopping, metric)"), "{reason}");
     Ok(())
 }
 
 #[test]
-fn epoch_reporter_prunes_a_hand_written_loop() -> anyhow::Result<()> {
+fn report_or_prune_prunes_a_hand_written_loop() -> anyhow::Result<()> {
     // A hand-written Burn loop: the same CNN, trained step by step with the optimizer.
     let data = digits(512, 128);
     let study = Study::builder()
@@ -317,14 +319,13 @@ fn epoch_reporter_prunes_a_hand_written_loop() -> anyhow::Result<()> {
     study.enqueue([("lr", 1e-6)])?;
     study.optimize_with(Optimize::trials(2).progress_bar(false), |trial: &mut Trial| -> anyhow::Result<f64> {
         let lr = trial.suggest_float("lr", bo_core::Float::log(1e-6, 1e-1))?;
-        let reporter = EpochReporter::from(&*trial);
         let device = Default::default();
         Train::seed(&device, 1);
         let mut model = Cnn::<Train>::new(4, 0.0, &device);
         let mut optim = AdamConfig::new().init();
         let batcher = DigitBatcher;
         let mut accuracy = 0.0;
-        for epoch in 1..=3 {
+        for epoch in 0..3 {
             for chunk in data.train.chunks(16) {
                 let out = model.classify(Batcher::<Train, _, _>::batch(&batcher, chunk.to_vec(), &device));
                 let grads = burn::optim::GradientsParams::from_grads(out.loss.backward(), &model);
@@ -335,13 +336,15 @@ fn epoch_reporter_prunes_a_hand_written_loop() -> anyhow::Result<()> {
             let predicted = valid.forward(batch.images).argmax(1).squeeze_dim::<1>(1);
             let correct = predicted.equal(batch.targets).int().sum().into_scalar();
             accuracy = correct as f64 / data.valid.len() as f64;
-            reporter.report_or_prune(epoch, accuracy)?;
+            trial.report_or_prune(epoch, accuracy)?;
         }
         Ok(accuracy)
     })?;
     let trials = study.trials()?;
     assert_eq!(trials[0].state, TrialState::Complete);
     assert_eq!(trials[1].state, TrialState::Pruned, "{:#?}", trials[1]);
-    assert!(trials[1].intermediate_values.len() < 3, "{trials:#?}");
+    // The loop's epoch index is the step: 0 first; the first rung (step 1) stopped it.
+    assert_eq!(trials[0].intermediate_values.keys().copied().collect::<Vec<u64>>(), [0, 1, 2]);
+    assert_eq!(trials[1].intermediate_values.keys().copied().collect::<Vec<u64>>(), [0, 1], "{trials:#?}");
     Ok(())
 }

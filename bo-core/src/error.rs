@@ -89,9 +89,11 @@ pub enum Error {
         /// The offending value.
         value: f64,
     },
-    /// The trial was pruned: return `Err(Pruned.into())` from an objective.
-    #[error("trial was pruned")]
-    Pruned,
+    /// The trial was pruned: [`Pruned`] as a bo-core error (what
+    /// [`crate::Trial::report_or_prune`] returns). Recognize it with [`Error::is_pruned`] or
+    /// [`is_pruned`], never by its message.
+    #[error(transparent)]
+    Pruned(#[from] Pruned),
     /// A call on a trial that has already finished.
     #[error("trial {trial} has already finished")]
     TrialFinished {
@@ -194,41 +196,72 @@ pub enum Error {
 /// `Result` with bo-core's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Marker error that ends a trial as PRUNED.
+/// Marker error that ends a trial as PRUNED: the one pruned form.
 ///
-/// Return `Err(Pruned.into())` from an objective when [`crate::Trial::should_prune`] says so;
-/// it converts into [`Error::Pruned`], `anyhow::Error` and `Box<dyn Error>` alike.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("trial was pruned")]
+/// Return `Err(Pruned.into())` from an objective when [`crate::Trial::should_prune`] says so
+/// (or let [`crate::Trial::report_or_prune`] return it); it converts into
+/// [`Error::Pruned`], an adapter's error (`bo_linfa::Error::Core`, ...), `anyhow::Error` and
+/// `Box<dyn Error>` alike, and [`is_pruned`] recognizes it through all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Pruned;
 
-impl From<Pruned> for Error {
-    fn from(_: Pruned) -> Self {
-        Error::Pruned
+impl std::fmt::Display for Pruned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("trial was pruned")
     }
 }
+
+impl std::error::Error for Pruned {
+    /// A private marker: wrappers that hide the type of the error they wrap (`anyhow`'s
+    /// conversion into `Box<dyn Error>`, `#[error(transparent)]` variants) still forward
+    /// its source, so [`is_pruned`] finds the marker by type.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&PrunedMarker)
+    }
+}
+
+/// The source of every [`Pruned`]; private, so only [`Pruned`] produces it.
+#[derive(Debug)]
+struct PrunedMarker;
+
+impl std::fmt::Display for PrunedMarker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stopped before its last step")
+    }
+}
+
+impl std::error::Error for PrunedMarker {}
 
 impl Error {
     /// Wraps a backend error as [`Error::Storage`].
     pub fn storage(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Error::Storage(Box::new(e))
     }
+
+    /// Whether this error means "the trial was pruned" ([`Error::Pruned`]).
+    pub fn is_pruned(&self) -> bool {
+        matches!(self, Error::Pruned(_))
+    }
 }
 
-/// The message of [`Pruned`] and [`Error::Pruned`].
-const PRUNED_MESSAGE: &str = "trial was pruned";
-
-/// True when an error returned by an objective means "pruned", looking through wrappers.
+/// Whether `error` means "the trial was pruned": it is [`Pruned`] or wraps it, through any
+/// number of typed sources (an adapter's error, `anyhow::Error`, `Box<dyn Error>`). Types
+/// only: an error that merely *says* "trial was pruned" is not pruned.
 ///
-/// Wrappers that re-box the error (`anyhow::Error` into `Box<dyn Error>`) hide its type, so
-/// an error whose message is exactly the pruned message counts too.
-pub(crate) fn is_pruned(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+/// ```
+/// use bo_core::{Pruned, is_pruned};
+///
+/// let e: Box<dyn std::error::Error + Send + Sync> = bo_core::Error::from(Pruned).into();
+/// assert!(is_pruned(e.as_ref()));
+/// let text: Box<dyn std::error::Error + Send + Sync> = "trial was pruned".into();
+/// assert!(!is_pruned(text.as_ref()));
+/// ```
+///
+/// An `anyhow::Error` is checked with `is_pruned(err.as_ref())`.
+pub fn is_pruned(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(err) = cur {
-        if err.is::<Pruned>()
-            || matches!(err.downcast_ref::<Error>(), Some(Error::Pruned))
-            || err.to_string() == PRUNED_MESSAGE
-        {
+        if err.is::<Pruned>() || err.is::<PrunedMarker>() || err.downcast_ref::<Error>().is_some_and(Error::is_pruned) {
             return true;
         }
         cur = err.source();

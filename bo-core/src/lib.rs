@@ -53,7 +53,7 @@ pub mod wire;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use error::{Error, Pruned, Result};
+pub use error::{Error, Pruned, Result, is_pruned};
 pub use history::History;
 pub use pruner::{
     HyperbandPruner, MedianPruner, NopPruner, PatientPruner, PercentilePruner, Pruner, SuccessiveHalvingPruner,
@@ -69,7 +69,7 @@ pub use sampler::{
 pub use space::{Categorical, Choice, Distribution, Distributions, Float, Int, ParamValue, Params};
 pub use storage::{Cursor, InMemoryStorage, Storage, StudyRecord, open_storage};
 pub use study::{Callback, Optimize, Study, StudyBuilder};
-pub use trial::{EpochReporter, Reporter, SearchSpace, Trial};
+pub use trial::{Reporter, SearchSpace, Trial};
 pub use trial_record::{Direction, FrozenTrial, Outcome, StudyId, TrialId, TrialState};
 
 #[cfg(feature = "postgres")]
@@ -89,3 +89,15 @@ mod tests;
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+// Compile-time checks: the public handles cross threads (a study's workers share them).
+const _: fn() = || {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    fn send<T: Send + 'static>() {}
+    send_sync::<Study>();
+    send_sync::<Reporter>();
+    send_sync::<InMemoryStorage>();
+    send_sync::<History>();
+    send_sync::<Error>();
+    send::<Trial>();
+};

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Pruned, Result};
 use crate::space::{Categorical, Distribution, Float, Int, ParamValue};
 use crate::storage::{Cursor, FIXED_PARAMS_ATTR, FixedParams, Storage};
 use crate::trial_record::{Direction, Outcome, TrialState};
@@ -365,7 +365,7 @@ fn mixed_objective(t: &mut crate::Trial) -> Result<f64> {
         + fixed
         - 3.0;
     match t.number() {
-        Some(n) if n % 11 == 5 => Err(Error::Pruned),
+        Some(n) if n % 11 == 5 => Err(Pruned.into()),
         Some(n) if n % 13 == 7 => Err(Error::InvalidConfig { what: "objective", reason: "simulated failure".into() }),
         _ => Ok(loss),
     }

@@ -15,17 +15,6 @@ fn study(seed: u64) -> Study {
 }
 
 #[test]
-fn public_handles_are_send_and_sync() {
-    fn is<T: Send + Sync>() {}
-    is::<Study>();
-    is::<Reporter>();
-    is::<InMemoryStorage>();
-    is::<History>();
-    fn is_send<T: Send>() {}
-    is_send::<Trial>();
-}
-
-#[test]
 fn objective_outcomes_set_trial_states_and_the_study_goes_on() {
     let s = study(1);
     s.optimize_with(quiet(5), |t: &mut Trial| -> std::result::Result<f64, Box<dyn std::error::Error + Send + Sync>> {
@@ -242,7 +231,9 @@ fn fixed_trials_test_an_objective_without_a_study() {
     assert!(matches!(t.suggest_int("n", 1..=3), Err(Error::MissingFixedParam { .. })));
     assert!(matches!(t.suggest_float("lr", Float::new(0.0, 1.0)), Err(Error::DistributionMismatch { .. })));
     t.report(1, 0.5).unwrap();
-    assert!(!t.should_prune());
+    assert!(!t.should_prune().unwrap());
+    t.report_or_prune(2, 0.4).unwrap();
+    assert_eq!((t.direction(), t.study_seed()), (None, None));
     assert!(matches!(t.report(2, f64::NAN), Err(Error::NonFiniteValue { .. })));
 }
 
@@ -405,4 +396,182 @@ fn a_trial_failed_by_another_worker_does_not_stop_the_run() -> Result<()> {
     let states: Vec<TrialState> = s.trials()?.iter().map(|t| t.state).collect();
     assert_eq!(states, vec![TrialState::Complete, TrialState::Failed, TrialState::Complete]);
     Ok(())
+}
+
+/// A storage whose reads of the study fail once `broken` is set: a database gone away.
+struct BreakableStorage {
+    inner: InMemoryStorage,
+    broken: std::sync::atomic::AtomicBool,
+}
+
+impl BreakableStorage {
+    fn check(&self) -> Result<()> {
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(Error::storage(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "database is gone")));
+        }
+        Ok(())
+    }
+}
+
+impl Storage for BreakableStorage {
+    fn create_study(&self, name: &str, direction: Direction) -> Result<StudyId> {
+        self.inner.create_study(name, direction)
+    }
+    fn study(&self, name: &str) -> Result<Option<StudyRecord>> {
+        self.inner.study(name)
+    }
+    fn studies(&self) -> Result<Vec<StudyRecord>> {
+        self.inner.studies()
+    }
+    fn delete_study(&self, name: &str) -> Result<()> {
+        self.inner.delete_study(name)
+    }
+    fn create_trial(&self, study: StudyId) -> Result<FrozenTrial> {
+        self.inner.create_trial(study)
+    }
+    fn enqueue_trial(&self, study: StudyId, fixed: &crate::storage::FixedParams) -> Result<FrozenTrial> {
+        self.inner.enqueue_trial(study, fixed)
+    }
+    fn claim_waiting_trial(&self, study: StudyId) -> Result<Option<FrozenTrial>> {
+        self.inner.claim_waiting_trial(study)
+    }
+    fn set_param(&self, trial: TrialId, name: &str, d: &Distribution, value: &ParamValue) -> Result<()> {
+        self.inner.set_param(trial, name, d, value)
+    }
+    fn report(&self, trial: TrialId, step: u64, value: f64) -> Result<()> {
+        self.inner.report(trial, step, value)
+    }
+    fn set_user_attr(&self, trial: TrialId, key: &str, value: &serde_json::Value) -> Result<()> {
+        self.inner.set_user_attr(trial, key, value)
+    }
+    fn finish(&self, trial: TrialId, outcome: &Outcome) -> Result<FrozenTrial> {
+        self.inner.finish(trial, outcome)
+    }
+    fn trial(&self, trial: TrialId) -> Result<FrozenTrial> {
+        self.inner.trial(trial)
+    }
+    fn trials_since(&self, study: StudyId, cursor: Cursor) -> Result<(Vec<FrozenTrial>, Cursor)> {
+        self.check()?;
+        self.inner.trials_since(study, cursor)
+    }
+    fn heartbeat(&self, trial: TrialId) -> Result<()> {
+        self.inner.heartbeat(trial)
+    }
+    fn fail_stale_trials(&self, study: StudyId, grace: Duration) -> Result<Vec<FrozenTrial>> {
+        self.inner.fail_stale_trials(study, grace)
+    }
+}
+
+#[test]
+fn should_prune_surfaces_a_dead_storage_instead_of_answering_false() -> Result<()> {
+    let storage = Arc::new(BreakableStorage { inner: InMemoryStorage::new(), broken: false.into() });
+    let s = Study::builder().shared_storage(storage.clone()).pruner(MedianPruner::default()).seed(1).build()?;
+    let t = s.ask()?;
+    t.report(0, 1.0)?;
+    assert!(!t.should_prune()?);
+    storage.broken.store(true, Ordering::SeqCst);
+    assert!(matches!(t.should_prune(), Err(Error::Storage(_))));
+    assert!(matches!(t.reporter().should_prune(), Err(Error::Storage(_))));
+    let e = t.report_or_prune(1, 1.0).unwrap_err();
+    assert!(matches!(e, Error::Storage(_)) && !e.is_pruned(), "{e}");
+    // The objective's `?` fails the trial with the storage error as its reason.
+    let id = t.id().unwrap_or(u64::MAX);
+    s.tell_result(t, Err(e))?;
+    let stored = storage.trial(id)?;
+    assert_eq!(stored.state, TrialState::Failed);
+    assert!(stored.fail_reason.as_deref().is_some_and(|r| r.contains("database is gone")), "{stored:?}");
+    Ok(())
+}
+
+/// An adapter's error: bo-core's error behind `#[error(transparent)]`, as bo-linfa, bo-burn
+/// and bo-tch wrap it.
+#[derive(Debug, thiserror::Error)]
+enum AdapterError {
+    #[error(transparent)]
+    Core(#[from] Error),
+}
+
+#[test]
+fn is_pruned_recognizes_every_pruned_form_by_type_and_no_text() {
+    fn boxed(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Box<dyn std::error::Error + Send + Sync> {
+        e.into()
+    }
+    let pruned = [
+        boxed(Pruned),
+        boxed(Error::from(Pruned)),
+        boxed(AdapterError::from(Error::from(Pruned))),
+        boxed(anyhow::Error::from(Pruned)),
+        boxed(anyhow::Error::from(Error::from(Pruned))),
+        boxed(anyhow::Error::from(AdapterError::from(Error::from(Pruned)))),
+        boxed(anyhow::Error::from(Pruned).context("epoch 3")),
+    ];
+    for e in &pruned {
+        assert!(is_pruned(e.as_ref()), "{e:?}");
+    }
+    assert!(Error::from(Pruned).is_pruned());
+    let anyhow_pruned = anyhow::Error::from(AdapterError::from(Error::from(Pruned)));
+    assert!(is_pruned(anyhow_pruned.as_ref()));
+    let not_pruned = [
+        boxed("trial was pruned"),
+        boxed(anyhow::anyhow!("trial was pruned")),
+        boxed(Error::NoCompletedTrials),
+        boxed(AdapterError::from(Error::NonFiniteValue { value: f64::NAN })),
+    ];
+    for e in &not_pruned {
+        assert!(!is_pruned(e.as_ref()), "{e:?}");
+    }
+    assert!(!Error::NoCompletedTrials.is_pruned());
+}
+
+#[test]
+fn a_pruned_adapter_error_prunes_and_a_pruned_message_fails() -> Result<()> {
+    let s = study(11);
+    s.optimize_with(quiet(3), |t: &mut Trial| -> anyhow::Result<f64> {
+        t.report(0, 2.0)?;
+        match t.number() {
+            Some(0) => Err(AdapterError::from(Error::from(Pruned)).into()),
+            Some(1) => Err(anyhow::anyhow!("trial was pruned")),
+            _ => Ok(1.0),
+        }
+    })?;
+    let states: Vec<TrialState> = s.trials()?.iter().map(|t| t.state).collect();
+    assert_eq!(states, [TrialState::Pruned, TrialState::Failed, TrialState::Complete]);
+    Ok(())
+}
+
+/// Runs trial 0 (good: loss 0 at every step) to completion, then trial 1 (bad: loss 1) under
+/// `pruner`, and returns the steps trial 1 reported before it was pruned.
+fn steps_before_pruned(pruner: impl Pruner + 'static) -> Vec<u64> {
+    let s = Study::builder().pruner(pruner).sampler(RandomSampler).seed(1).build().unwrap();
+    s.optimize_with(quiet(2), |t: &mut Trial| -> Result<f64> {
+        let loss = if t.number() == Some(0) { 0.0 } else { 1.0 };
+        for epoch in 0..8 {
+            t.report_or_prune(epoch, loss)?;
+        }
+        Ok(loss)
+    })
+    .unwrap();
+    let trials = s.trials().unwrap();
+    assert_eq!(trials[1].state, TrialState::Pruned, "{trials:?}");
+    trials[1].intermediate_values.keys().copied().collect()
+}
+
+#[test]
+fn steps_count_from_0_and_n_warmup_steps_counts_the_reports_exempt() {
+    // The first report is step 0; with no warm-up it is judged at once.
+    let median = |w| MedianPruner::builder().n_startup_trials(1).n_warmup_steps(w).build().unwrap();
+    assert_eq!(steps_before_pruned(median(0)), [0]);
+    // n_warmup_steps(3): three reports (steps 0, 1, 2) pass unjudged, step 3 is judged.
+    assert_eq!(steps_before_pruned(median(3)), [0, 1, 2, 3]);
+    let threshold = ThresholdPruner::builder().upper(0.5).n_warmup_steps(2).build().unwrap();
+    assert_eq!(steps_before_pruned(threshold), [0, 1, 2]);
+}
+
+#[test]
+fn a_first_rung_at_min_resource_is_judged_at_that_step() {
+    // min_resource(1): the first rung is step 1, the second report.
+    let asha = SuccessiveHalvingPruner::builder().min_resource(1).reduction_factor(2).build().unwrap();
+    assert_eq!(steps_before_pruned(asha), [0, 1]);
+    let asha = SuccessiveHalvingPruner::builder().min_resource(3).reduction_factor(2).build().unwrap();
+    assert_eq!(steps_before_pruned(asha), [0, 1, 2, 3]);
 }

@@ -3,13 +3,13 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Pruned, Result};
 use crate::heartbeat::BeatGuard;
 use crate::history::History;
 use crate::rng::TrialRng;
 use crate::space::{Categorical, Choice, Distribution, Distributions, Float, Int, ParamValue, Params};
 use crate::study::core::StudyCore;
-use crate::trial_record::{FrozenTrial, TrialId};
+use crate::trial_record::{Direction, FrozenTrial, TrialId};
 
 /// A typed search space: `let hp: Hparams = trial.suggest()?`.
 ///
@@ -55,20 +55,37 @@ impl Link {
         snapshot_of(&self.progress, self.id, self.number)
     }
 
-    fn should_prune(&self) -> bool {
-        let history = match self.core.history(Some(self.number)) {
-            Ok(h) => h,
-            Err(e) => {
-                tracing::warn!(trial = self.number, error = %e, "could not read the study to decide pruning");
-                return false;
-            }
-        };
-        self.core.pruner.should_prune(&history, &self.snapshot())
+    /// The pruner's verdict on this trial, from a fresh read of the study; a storage that
+    /// cannot be read is an error, never a silent "go on".
+    fn should_prune(&self) -> Result<bool> {
+        let history = self.core.history(Some(self.number))?;
+        Ok(self.core.pruner.should_prune(&history, &self.snapshot()))
     }
 }
 
-/// A cloneable, thread-safe handle to report a running trial's progress from anywhere
-/// (a training-loop hook, another thread), without borrowing the [`Trial`].
+/// A cloneable, `Send + Sync + 'static` handle to report a running trial's progress from
+/// anywhere (a training-loop hook, another thread), without borrowing the [`Trial`].
+///
+/// Steps follow the one rule of [`Trial::report`]: the step is what the caller passes,
+/// counted from 0 (the index of the epoch, fold or round that just ended).
+///
+/// ```
+/// use bo_core::{Float, Optimize, Study, Trial};
+///
+/// let study = Study::builder().name("loop").maximize().seed(1).build()?;
+/// study.optimize_with(Optimize::trials(5).progress_bar(false), |trial: &mut Trial| {
+///     let lr = trial.suggest_float("lr", Float::log(1e-4, 1e-1))?;
+///     let reporter = trial.reporter(); // e.g. moved into a training hook
+///     let mut accuracy = 0.0;
+///     for epoch in 0..3 {
+///         accuracy = 1.0 - 1.0 / ((epoch + 1) as f64 * lr * 100.0 + 1.0); // your epoch here
+///         reporter.report_or_prune(epoch, accuracy)?; // Err(Pruned) when the pruner says stop
+///     }
+///     Ok::<_, bo_core::Error>(accuracy)
+/// })?;
+/// assert_eq!(study.trials()?[0].intermediate_values.keys().copied().collect::<Vec<_>>(), [0, 1, 2]);
+/// # Ok::<(), bo_core::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Reporter {
     link: Option<Link>,
@@ -81,7 +98,7 @@ impl std::fmt::Debug for Reporter {
 }
 
 impl Reporter {
-    /// Records the intermediate value of `step` (an epoch, a fold, …).
+    /// Records the intermediate value of `step` (see [`Trial::report`]).
     pub fn report(&self, step: u64, value: f64) -> Result<()> {
         match &self.link {
             Some(l) => l.report(step, value),
@@ -89,86 +106,27 @@ impl Reporter {
             None => Err(Error::NonFiniteValue { value }),
         }
     }
-    /// Whether the study's pruner says this trial should stop now.
-    pub fn should_prune(&self) -> bool {
-        self.link.as_ref().is_some_and(Link::should_prune)
+    /// Whether the study's pruner says this trial should stop now (see
+    /// [`Trial::should_prune`]).
+    pub fn should_prune(&self) -> Result<bool> {
+        match &self.link {
+            Some(l) => l.should_prune(),
+            None => Ok(false),
+        }
+    }
+    /// [`report`](Self::report)s, then returns [`Error::Pruned`] when the pruner says stop
+    /// (see [`Trial::report_or_prune`]).
+    pub fn report_or_prune(&self, step: u64, value: f64) -> Result<()> {
+        self.report(step, value)?;
+        if self.should_prune()? {
+            tracing::debug!(trial = ?self.number(), step, value, "pruned");
+            return Err(Pruned.into());
+        }
+        Ok(())
     }
     /// Number of the trial within its study.
     pub fn number(&self) -> Option<u64> {
         self.link.as_ref().map(|l| l.number)
-    }
-}
-
-/// A [`Reporter`] in a training loop's words: epochs (`usize`, counted from 1 as Burn's
-/// learner counts them, so a pruner's `min_resource(1)` means "after the first epoch"),
-/// and [`report_or_prune`](Self::report_or_prune), which turns the pruner's verdict into
-/// `Err(Pruned)` for `?`. Cloneable, `Send + Sync + 'static`; bo-burn and bo-tch re-export
-/// it for hand-written loops.
-///
-/// ```
-/// use bo_core::{EpochReporter, Float, Optimize, Study, Trial};
-///
-/// let study = Study::builder().name("loop").maximize().seed(1).build()?;
-/// study.optimize_with(Optimize::trials(5).progress_bar(false), |trial: &mut Trial| {
-///     let lr = trial.suggest_float("lr", Float::log(1e-4, 1e-1))?;
-///     let reporter = EpochReporter::from(&*trial);
-///     let mut accuracy = 0.0;
-///     for epoch in 1..=3 {
-///         accuracy = 1.0 - 1.0 / (epoch as f64 * lr * 100.0 + 1.0); // your epoch here
-///         reporter.report_or_prune(epoch, accuracy)?;
-///     }
-///     Ok::<_, bo_core::Error>(accuracy)
-/// })?;
-/// assert_eq!(study.trials()?.len(), 5);
-/// # Ok::<(), bo_core::Error>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct EpochReporter {
-    reporter: Reporter,
-}
-
-impl EpochReporter {
-    /// Wraps a trial's reporter.
-    pub fn new(reporter: Reporter) -> Self {
-        EpochReporter { reporter }
-    }
-
-    /// Records the metric of `epoch` as the trial's intermediate value at step `epoch`.
-    pub fn report(&self, epoch: usize, value: f64) -> Result<()> {
-        self.reporter.report(epoch as u64, value)
-    }
-
-    /// Whether the study's pruner says the trial should stop now.
-    pub fn should_prune(&self) -> bool {
-        self.reporter.should_prune()
-    }
-
-    /// [`report`](Self::report)s, then returns [`Error::Pruned`] when the pruner says
-    /// stop, so `?` ends the objective with a pruned trial.
-    pub fn report_or_prune(&self, epoch: usize, value: f64) -> Result<()> {
-        self.report(epoch, value)?;
-        if self.should_prune() {
-            tracing::debug!(trial = ?self.reporter.number(), epoch, "pruned");
-            return Err(Error::Pruned);
-        }
-        Ok(())
-    }
-
-    /// The wrapped reporter.
-    pub fn reporter(&self) -> &Reporter {
-        &self.reporter
-    }
-}
-
-impl From<Reporter> for EpochReporter {
-    fn from(reporter: Reporter) -> Self {
-        EpochReporter::new(reporter)
-    }
-}
-
-impl From<&Trial> for EpochReporter {
-    fn from(trial: &Trial) -> Self {
-        EpochReporter::new(trial.reporter())
     }
 }
 
@@ -210,7 +168,7 @@ impl Trial {
 
     /// A trial with fixed parameter values and no study, for testing an objective:
     /// `suggest_*` returns the given values (checked against the distribution), `report`
-    /// only checks its value, `should_prune` is always false.
+    /// only checks its value, `should_prune` is always `Ok(false)`.
     pub fn fixed(params: Params) -> Self {
         Trial {
             link: None,
@@ -231,6 +189,17 @@ impl Trial {
     /// Number within the study, `0, 1, 2, …` (`None` for a fixed trial).
     pub fn number(&self) -> Option<u64> {
         self.link.as_ref().map(|l| l.number)
+    }
+
+    /// The direction of the trial's study (`None` for a fixed trial).
+    pub fn direction(&self) -> Option<Direction> {
+        self.link.as_ref().map(|l| l.core.direction)
+    }
+
+    /// The seed of the trial's study ([`crate::Study::seed`]; `None` for a fixed trial), from
+    /// which adapters derive the trial's own seeds.
+    pub fn study_seed(&self) -> Option<u64> {
+        self.link.as_ref().map(|l| l.core.seed)
     }
 
     /// The parameters suggested so far.
@@ -329,15 +298,53 @@ impl Trial {
         Ok(d.to_external(x))
     }
 
-    /// Records the intermediate value of `step` (an epoch, a fold, …).
+    /// Records the intermediate value of `step`.
+    ///
+    /// The step is what the caller passes, counted from 0: the index of the epoch, fold or
+    /// boosting round that just ended (`for epoch in 0..n { ...; trial.report(epoch, v)? }`),
+    /// as Optuna, Keras and Lightning count. Every adapter follows this rule (bo-linfa's fold
+    /// `k` is step `k`; bo-burn's hook reports Burn's epoch `e`, counted from 1, as step
+    /// `e - 1`), and the pruners' settings count in it: `n_warmup_steps(w)` exempts the first
+    /// `w` reports (steps `0..w`), a successive-halving rung at `min_resource` is judged at the
+    /// report of step `min_resource`. Reporting a step twice keeps the last value.
     pub fn report(&self, step: u64, value: f64) -> Result<()> {
         self.reporter().report(step, value)
     }
 
     /// Whether the study's pruner says this trial should stop now. When it does, return
-    /// `Err(Pruned.into())` from the objective.
-    pub fn should_prune(&self) -> bool {
-        self.link.as_ref().is_some_and(Link::should_prune)
+    /// `Err(Pruned.into())` from the objective, or use [`Trial::report_or_prune`].
+    ///
+    /// The pruner decides on a fresh read of the study: a storage that cannot be read is an
+    /// error (`?` fails the trial with it), not a silent `false`. Always `Ok(false)` for a
+    /// [fixed](Trial::fixed) trial.
+    pub fn should_prune(&self) -> Result<bool> {
+        match &self.link {
+            Some(l) => l.should_prune(),
+            None => Ok(false),
+        }
+    }
+
+    /// [`report`](Self::report)s `value` at `step`, then returns [`Error::Pruned`] when the
+    /// pruner says stop, so `?` ends the objective with a pruned trial: the one call a
+    /// training loop needs per epoch.
+    ///
+    /// ```
+    /// use bo_core::{Float, MedianPruner, Optimize, Study, Trial};
+    ///
+    /// let study = Study::builder().pruner(MedianPruner::default()).seed(1).build()?;
+    /// study.optimize_with(Optimize::trials(8).progress_bar(false), |trial: &mut Trial| {
+    ///     let x = trial.suggest_float("x", Float::new(0.0, 1.0))?;
+    ///     let mut loss = 0.0;
+    ///     for epoch in 0..5 {
+    ///         loss = x + 1.0 / (epoch + 1) as f64; // your epoch here
+    ///         trial.report_or_prune(epoch, loss)?;
+    ///     }
+    ///     Ok::<_, bo_core::Error>(loss)
+    /// })?;
+    /// # Ok::<(), bo_core::Error>(())
+    /// ```
+    pub fn report_or_prune(&self, step: u64, value: f64) -> Result<()> {
+        self.reporter().report_or_prune(step, value)
     }
 
     /// A cloneable, `Send + Sync + 'static` handle for reporting from training hooks.

@@ -22,15 +22,18 @@ pub const HOLDOUT_FOLD: usize = usize::MAX;
 ///
 /// For each fold it fits on the other folds, scores the fold with the [`Metric`], reports the
 /// running mean score as the intermediate value of step `fold` (`trial.report(fold,
-/// mean_so_far)`), and asks the study's pruner whether to go on: a configuration that is
-/// clearly worse than the others stops after a fold or two with [`Error::Pruned`], which ends
-/// the trial as PRUNED. Otherwise the result is the mean score over the `k` folds. The per-fold
+/// mean_so_far)`; folds count from 0, so the first report is step 0, as every adapter counts,
+/// see `bo_core::Trial::report`), and asks the study's pruner whether to go on: a
+/// configuration that is clearly worse than the others stops after a fold or two with
+/// `bo_core::Error::Pruned` (in [`Error::Core`], see [`Error::is_pruned`]), which ends the
+/// trial as PRUNED. Otherwise the result is the mean score over the `k` folds. The per-fold
 /// scores are stored as the trial's user attribute [`FOLD_SCORES_ATTR`].
 ///
 /// The folds depend only on the data and the seed, never on the trial, so every trial is
 /// scored on the same folds and the pruner compares like with like. Classification folds are
 /// stratified by default. The study must optimize in the metric's direction:
-/// `Study::builder().direction(cv.direction())`.
+/// `Study::builder().direction(cv.direction())`; a study set the other way is
+/// [`Error::DirectionMismatch`] at the first trial.
 ///
 /// ```
 /// use bo_core::{Optimize, Study};
@@ -305,6 +308,14 @@ impl CrossValidation {
         }
     }
 
+    /// The trial's study must optimize in the metric's direction (a fixed trial has none).
+    fn check_direction(&self, trial: &Trial) -> Result<()> {
+        match trial.direction() {
+            Some(study) if study != self.metric.direction() => Err(Error::DirectionMismatch { metric: self.metric, study }),
+            _ => Ok(()),
+        }
+    }
+
     fn scaled<D: CvData>(&self, train: D, valid: D) -> (D, D) {
         if !self.standardize {
             return (train, valid);
@@ -323,6 +334,7 @@ impl CrossValidation {
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         self.check_task(D::TASK)?;
+        self.check_direction(trial)?;
         let folds = self.split(data)?;
         let n_classes = data.n_classes();
         let n = data.records().nrows();
@@ -342,10 +354,10 @@ impl CrossValidation {
             scores.push(score);
             let mean = scores.iter().sum::<f64>() / scores.len() as f64;
             trial.report(index as u64, mean)?;
-            if index + 1 < folds.len() && trial.should_prune() {
+            if index + 1 < folds.len() && trial.should_prune()? {
                 tracing::debug!(trial = trial.number(), fold = index, mean, "pruned after fold");
                 trial.set_user_attr(FOLD_SCORES_ATTR, &scores)?;
-                return Err(Error::Pruned(bo_core::Pruned));
+                return Err(bo_core::Pruned.into());
             }
         }
         trial.set_user_attr(FOLD_SCORES_ATTR, &scores)?;

@@ -1,5 +1,7 @@
 //! The one error type of bo-linfa.
 
+use bo_core::Direction;
+
 use crate::metric::Metric;
 
 /// Everything that can go wrong in bo-linfa, as data a caller can match on.
@@ -11,13 +13,22 @@ use crate::metric::Metric;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// An error of bo-core (suggesting a parameter, reporting to the storage).
+    /// An error of bo-core: suggesting a parameter, a storage failure, or
+    /// `bo_core::Error::Pruned` when the study's pruner stopped the trial after a fold
+    /// (returned from an objective, it ends the trial as PRUNED; see [`Error::is_pruned`]).
     #[error(transparent)]
-    Core(bo_core::Error),
-    /// The study's pruner stopped the trial after a fold. Returned from an objective, it ends
-    /// the trial as PRUNED.
-    #[error("trial was pruned")]
-    Pruned(#[source] bo_core::Pruned),
+    Core(#[from] bo_core::Error),
+    /// Cross-validation asked to run in a study that optimizes the other way: a maximized
+    /// metric (accuracy) in a minimizing study, or the reverse, would make the sampler chase
+    /// the worst configurations and the pruner stop the best. Build the study with
+    /// `Study::builder().direction(cv.direction())`.
+    #[error("metric {metric} is to {} but the study is set to {study}; build it with .direction(cv.direction())", .metric.direction())]
+    DirectionMismatch {
+        /// The cross-validation's metric.
+        metric: Metric,
+        /// The study's direction.
+        study: Direction,
+    },
     /// A dataset with no sample (or no feature).
     #[error("empty dataset: {samples} samples, {features} features")]
     EmptyDataset {
@@ -116,9 +127,10 @@ fn fold_text(fold: usize) -> String {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// True when this error means "the trial was pruned".
+    /// True when this error means "the trial was pruned" (`bo_core::Error::Pruned` inside
+    /// [`Error::Core`]).
     pub fn is_pruned(&self) -> bool {
-        matches!(self, Error::Pruned(_) | Error::Core(bo_core::Error::Pruned))
+        matches!(self, Error::Core(e) if e.is_pruned())
     }
 
     /// Wraps a model's error (as a boxed source).
@@ -127,18 +139,9 @@ impl Error {
     }
 }
 
-impl From<bo_core::Error> for Error {
-    fn from(e: bo_core::Error) -> Self {
-        match e {
-            bo_core::Error::Pruned => Error::Pruned(bo_core::Pruned),
-            other => Error::Core(other),
-        }
-    }
-}
-
 impl From<bo_core::Pruned> for Error {
     fn from(p: bo_core::Pruned) -> Self {
-        Error::Pruned(p)
+        Error::Core(p.into())
     }
 }
 

@@ -3,9 +3,10 @@
 //!
 //! A [`CrossValidation`] splits a dataset into `k` folds (stratified for classification),
 //! fits the model on each, reports the running mean score after each fold
-//! (`trial.report(fold, mean_so_far)`), checks `trial.should_prune()`, and returns the mean
-//! score (or [`Error::Pruned`], which ends the trial as PRUNED). The [`Metric`] knows its
-//! direction, so the study is built from it. Models come from the ready spaces in
+//! (`trial.report(fold, mean_so_far)`, fold `k` as step `k`, the first at 0), checks
+//! `trial.should_prune()?`, and returns the mean score (or `bo_core::Error::Pruned`, which
+//! ends the trial as PRUNED; [`Error::is_pruned`]). The [`Metric`] knows its direction, so the
+//! study is built from it; a study set the other way is [`Error::DirectionMismatch`]. Models come from the ready spaces in
 //! [`linfa_models`] (and `smartcore_models`, feature `smartcore`), from any linfa
 //! `Fit`/`Predict` parameters ([`CrossValidation::classify_linfa`]), or from a closure
 //! ([`CrossValidation::classify`], [`CrossValidation::regress`], [`CrossValidation::cluster`]).

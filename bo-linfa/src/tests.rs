@@ -31,13 +31,55 @@ fn no_trial() -> Trial {
     Trial::fixed(Params::new())
 }
 
-#[test]
-fn public_handles_are_send_and_sync() {
+// Compile-time check: the public handles cross threads (a study's workers share them).
+const _: fn() = || {
     fn check<T: Send + Sync>() {}
     check::<CrossValidation>();
     check::<Error>();
     check::<Predictions>();
     check::<RandomForestSpace>();
+};
+
+#[test]
+fn the_first_fold_is_reported_as_step_0() {
+    let data = linfa_datasets::iris();
+    let cv = CrossValidation::builder().folds(3).seed(1).build().unwrap();
+    let study = Study::builder().direction(cv.direction()).seed(1).build().unwrap();
+    study.optimize_with(Optimize::trials(1).progress_bar(false), depth_objective(&cv, &data)).unwrap();
+    let t = &study.trials().unwrap()[0];
+    assert_eq!(t.intermediate_values.keys().copied().collect::<Vec<u64>>(), [0, 1, 2]);
+}
+
+#[test]
+fn a_metric_in_a_study_of_the_other_direction_is_a_typed_error() {
+    let data = linfa_datasets::iris();
+    let cv = CrossValidation::builder().folds(3).metric(Metric::Accuracy).build().unwrap();
+    // Accuracy is maximized; a default study minimizes.
+    let study = Study::builder().seed(1).build().unwrap();
+    let mut trial = study.ask().unwrap();
+    let e = depth_objective(&cv, &data)(&mut trial).unwrap_err();
+    assert!(
+        matches!(e, Error::DirectionMismatch { metric: Metric::Accuracy, study: bo_core::Direction::Minimize }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("direction(cv.direction())"), "{e}");
+    assert!(trial.intermediate_values().is_empty(), "nothing was fitted or reported");
+    // A fixed trial belongs to no study: nothing to check.
+    assert!(cv.classify_linfa(&no_trial(), &data, &DecisionTree::params()).is_ok());
+    // Through optimize, the trial fails with the reason.
+    study.optimize_with(Optimize::trials(1).progress_bar(false), depth_objective(&cv, &data)).unwrap();
+    let failed = &study.trials().unwrap()[1];
+    assert_eq!(failed.state, TrialState::Failed);
+    assert!(failed.fail_reason.as_deref().unwrap_or_default().contains("is to maximize"), "{failed:?}");
+}
+
+#[test]
+fn pruned_is_one_form_recognized_by_type() {
+    let e = Error::from(bo_core::Pruned);
+    assert!(e.is_pruned() && bo_core::is_pruned(&e));
+    assert!(matches!(e, Error::Core(bo_core::Error::Pruned(_))));
+    let other = Error::Core(bo_core::Error::NoCompletedTrials);
+    assert!(!other.is_pruned() && !bo_core::is_pruned(&other));
 }
 
 #[test]

@@ -44,7 +44,7 @@ fn fixture() -> (Fixture, String) {
             for step in 0..4 {
                 v = x * x * (4 - step) as f64 + n as f64;
                 t.report(step, v)?;
-                if t.should_prune() {
+                if t.should_prune()? {
                     return Err(Pruned.into());
                 }
             }

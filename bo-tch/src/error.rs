@@ -4,8 +4,9 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// An error of bo-core: a storage failure, a non-finite value, or [`bo_core::Error::Pruned`]
-    /// when the pruner stopped the training (the study then marks the trial PRUNED).
+    /// An error of bo-core: a storage failure, a non-finite value, or `bo_core::Error::Pruned`
+    /// when the pruner stopped the training (the study then marks the trial PRUNED; see
+    /// [`Error::is_pruned`]).
     #[error(transparent)]
     Core(#[from] bo_core::Error),
     /// libtorch could not allocate a tensor: on CUDA, the trials sharing the GPU (or one
@@ -52,12 +53,18 @@ pub enum Error {
 impl Error {
     /// Whether this error means "the pruner stopped the trial".
     pub fn is_pruned(&self) -> bool {
-        matches!(self, Error::Core(bo_core::Error::Pruned))
+        matches!(self, Error::Core(e) if e.is_pruned())
     }
 
     /// Whether this error is libtorch running out of memory ([`Error::OutOfMemory`]).
     pub fn is_out_of_memory(&self) -> bool {
         matches!(self, Error::OutOfMemory { .. })
+    }
+}
+
+impl From<bo_core::Pruned> for Error {
+    fn from(p: bo_core::Pruned) -> Self {
+        Error::Core(p.into())
     }
 }
 

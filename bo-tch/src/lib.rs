@@ -9,20 +9,21 @@
 //! GPU, at most `max_concurrent` at a time; what a trial built is freed when it ends or is
 //! pruned, and libtorch running out of memory fails the trial with
 //! [`Error::OutOfMemory`] instead of ending the process. Loops that manage devices
-//! themselves use [`EpochReporter`] alone.
+//! themselves call `trial.report_or_prune(epoch, value)?` alone. Steps count from 0 as
+//! everywhere in bo: the step is the epoch index the loop passes.
 //!
 //! ```no_run
 //! # use bo_core::{Float, Optimize, Study, Trial};
 //! # use bo_tch::{DeviceChoice, DeviceSlots};
 //! # let study = Study::builder().maximize().build()?;
-//! let slots = DeviceSlots::builder().device(DeviceChoice::from_env()?).max_concurrent(2).seed(study.seed()).build()?;
+//! let slots = DeviceSlots::builder().device(DeviceChoice::from_env()?).max_concurrent(2).build()?;
 //! study.optimize_with(Optimize::trials(30).n_jobs(4), |trial: &mut Trial| {
 //!     let lr = trial.suggest_float("lr", Float::log(1e-4, 1e-1))?;
 //!     slots.run(trial, |ctx| {
 //!         let vs = tch::nn::VarStore::new(ctx.device());
 //!         // build the model inside ctx.init(..), train epochs, measure `accuracy`
 //!         # let accuracy = lr;
-//!         ctx.report_or_prune(1, accuracy)?;
+//!         ctx.report_or_prune(0, accuracy)?; // the first epoch is step 0
 //!         Ok(accuracy)
 //!     })
 //! })?;
@@ -40,6 +41,5 @@ mod slots;
 
 pub use device::{DEVICE_ENV, DeviceChoice, device_name};
 pub use error::{Error, Result};
-pub use bo_core::EpochReporter;
 pub use seed::{seed_libtorch, seeded, trial_seed};
 pub use slots::{DeviceSlots, DeviceSlotsBuilder, Slot, TrialContext};

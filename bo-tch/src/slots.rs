@@ -4,12 +4,11 @@
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-use bo_core::{Trial, TrialRng};
+use bo_core::{Reporter, Trial, TrialRng};
 use tch::{Cuda, Device};
 
 use crate::device::{DeviceChoice, device_name};
 use crate::error::{Error, Result, first_line, is_out_of_memory_message};
-use bo_core::EpochReporter;
 use crate::seed::{seed_libtorch, seeded, trial_seed};
 
 /// Runs trials on one device (a GPU, or the CPU): at most
@@ -38,7 +37,7 @@ use crate::seed::{seed_libtorch, seeded, trial_seed};
 /// use tch::nn::{self, Module, OptimizerConfig};
 ///
 /// let study = Study::builder().name("mlp").maximize().seed(7).build()?;
-/// let slots = DeviceSlots::builder().device(DeviceChoice::Auto).max_concurrent(2).seed(study.seed()).build()?;
+/// let slots = DeviceSlots::builder().device(DeviceChoice::Auto).max_concurrent(2).build()?; // seeds from the study
 /// study.optimize_with(Optimize::trials(20).n_jobs(4), |trial: &mut Trial| {
 ///     let lr = trial.suggest_float("lr", Float::log(1e-4, 1e-1))?;
 ///     slots.run(trial, |ctx| {
@@ -46,9 +45,9 @@ use crate::seed::{seed_libtorch, seeded, trial_seed};
 ///         let net = ctx.init(|| nn::linear(vs.root(), 64, 10, Default::default()));
 ///         let mut opt = nn::Adam::default().build(&vs, lr)?;
 ///         let mut accuracy = 0.0;
-///         for epoch in 1..=10 {
+///         for epoch in 0..10 {
 ///             // train an epoch with `net` and `opt`, then measure `accuracy`
-///             ctx.report_or_prune(epoch, accuracy)?; // Err(Pruned) ends the trial PRUNED
+///             ctx.report_or_prune(epoch, accuracy)?; // step = epoch, from 0; Err(Pruned) ends the trial PRUNED
 ///         }
 ///         Ok(accuracy)
 ///     })
@@ -59,7 +58,7 @@ use crate::seed::{seed_libtorch, seeded, trial_seed};
 pub struct DeviceSlots {
     device: Device,
     max_concurrent: usize,
-    seed: u64,
+    seed: Option<u64>,
     in_use: Mutex<usize>,
     freed: Condvar,
 }
@@ -69,7 +68,7 @@ pub struct DeviceSlots {
 pub struct DeviceSlotsBuilder {
     device: DeviceChoice,
     max_concurrent: Option<usize>,
-    seed: u64,
+    seed: Option<u64>,
 }
 
 impl DeviceSlotsBuilder {
@@ -88,10 +87,12 @@ impl DeviceSlotsBuilder {
         self
     }
 
-    /// The study's seed (`study.seed()`), from which each trial's libtorch seed derives
-    /// ([`trial_seed`](crate::trial_seed)). Default: `0`.
+    /// The seed each trial's libtorch seed derives from ([`trial_seed`](crate::trial_seed)
+    /// of it and the trial's number). Default: the seed of the trial's study
+    /// (`Study::seed`, so a seeded study replays its trainings too; `0` for a
+    /// `Trial::fixed`).
     pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
+        self.seed = Some(seed);
         self
     }
 
@@ -158,12 +159,13 @@ impl DeviceSlots {
     pub fn run<T>(&self, trial: &Trial, train: impl FnOnce(&TrialContext) -> Result<T>) -> Result<T> {
         let slot = self.acquire();
         let number = trial.number().unwrap_or(0);
+        let study_seed = self.seed.or(trial.study_seed()).unwrap_or(0);
         let ctx = TrialContext {
             device: self.device,
-            seed: trial_seed(self.seed, number),
+            seed: trial_seed(study_seed, number),
             number,
-            study_seed: self.seed,
-            reporter: EpochReporter::from(trial),
+            study_seed,
+            reporter: trial.reporter(),
         };
         seed_libtorch(ctx.seed);
         tracing::debug!(trial = number, device = %device_name(self.device), in_use = self.in_use(), "training");
@@ -225,13 +227,16 @@ impl Drop for Slot<'_> {
 
 /// What a trial's training sees inside [`DeviceSlots::run`]: its device, its seed, and
 /// per-epoch reporting with pruning.
+///
+/// Steps follow bo's one rule (`bo_core::Trial::report`): the step is the epoch index the
+/// training passes, counted from 0 (`for epoch in 0..n { ...; ctx.report_or_prune(epoch, v)? }`).
 #[derive(Debug)]
 pub struct TrialContext {
     device: Device,
     seed: u64,
     number: u64,
     study_seed: u64,
-    reporter: EpochReporter,
+    reporter: Reporter,
 }
 
 impl TrialContext {
@@ -260,25 +265,26 @@ impl TrialContext {
         TrialRng::for_trial(self.study_seed, self.number).fork("bo-tch/data")
     }
 
-    /// The trial's [`EpochReporter`].
-    pub fn reporter(&self) -> &EpochReporter {
+    /// The trial's [`Reporter`] (cloneable, for a hook that outlives this borrow).
+    pub fn reporter(&self) -> &Reporter {
         &self.reporter
     }
 
-    /// Records the metric of `epoch` (see [`EpochReporter::report`]).
-    pub fn report(&self, epoch: usize, value: f64) -> Result<()> {
-        Ok(self.reporter.report(epoch, value)?)
+    /// Records the metric of `step`, the 0-based epoch index (see `bo_core::Trial::report`).
+    pub fn report(&self, step: u64, value: f64) -> Result<()> {
+        Ok(self.reporter.report(step, value)?)
     }
 
-    /// Whether the study's pruner says the trial should stop now.
-    pub fn should_prune(&self) -> bool {
-        self.reporter.should_prune()
+    /// Whether the study's pruner says the trial should stop now; a storage that cannot be
+    /// read is an error.
+    pub fn should_prune(&self) -> Result<bool> {
+        Ok(self.reporter.should_prune()?)
     }
 
-    /// Reports `epoch`'s metric, then `Err(Pruned)` when the pruner says stop (see
-    /// [`EpochReporter::report_or_prune`]).
-    pub fn report_or_prune(&self, epoch: usize, value: f64) -> Result<()> {
-        Ok(self.reporter.report_or_prune(epoch, value)?)
+    /// Reports `step`'s metric (the 0-based epoch index), then `Err(Pruned)` when the pruner
+    /// says stop (see `bo_core::Trial::report_or_prune`).
+    pub fn report_or_prune(&self, step: u64, value: f64) -> Result<()> {
+        Ok(self.reporter.report_or_prune(step, value)?)
     }
 }
 
@@ -323,13 +329,53 @@ mod tests {
         assert_eq!(panic_error_text("CUDA out of memory"), "CUDA out of memory");
     }
 
-    #[test]
-    fn handles_are_send_and_sync() {
+    // Compile-time check: the handles are shared by the study's worker threads.
+    const _: fn() = || {
         fn check<T: Send + Sync>() {}
         check::<DeviceSlots>();
         check::<TrialContext>();
-        check::<EpochReporter>();
         check::<Error>();
+    };
+
+    #[test]
+    fn trials_are_seeded_from_their_study_unless_a_seed_is_given() {
+        use bo_core::{Optimize, Study};
+        let study = Study::builder().seed(11).build().unwrap();
+        let by_default = DeviceSlots::builder().device(DeviceChoice::Cpu).build().unwrap();
+        let given = DeviceSlots::builder().device(DeviceChoice::Cpu).seed(3).build().unwrap();
+        let seeds = Mutex::new(Vec::new());
+        study
+            .optimize_with(Optimize::trials(2).progress_bar(false), |trial: &mut Trial| {
+                let a = by_default.run(trial, |ctx| Ok(ctx.seed()))?;
+                let b = given.run(trial, |ctx| Ok(ctx.seed()))?;
+                seeds.lock().unwrap().push((a, b));
+                Ok::<_, Error>(0.0)
+            })
+            .unwrap();
+        let seeds = seeds.into_inner().unwrap();
+        assert_eq!(seeds, [(trial_seed(11, 0), trial_seed(3, 0)), (trial_seed(11, 1), trial_seed(3, 1))]);
+        // A fixed trial has no study: seed 0.
+        let fixed = Trial::fixed(Default::default());
+        assert_eq!(by_default.run(&fixed, |ctx| Ok(ctx.seed())).unwrap(), trial_seed(0, 0));
+    }
+
+    #[test]
+    fn the_first_epoch_is_reported_as_step_0() {
+        use bo_core::{Optimize, Study};
+        let study = Study::builder().seed(1).build().unwrap();
+        let slots = cpu_slots(1);
+        study
+            .optimize_with(Optimize::trials(1).progress_bar(false), |trial: &mut Trial| {
+                slots.run(trial, |ctx| {
+                    for epoch in 0..3 {
+                        ctx.report_or_prune(epoch, 1.0 / (epoch + 1) as f64)?;
+                    }
+                    Ok(0.25)
+                })
+            })
+            .unwrap();
+        let t = &study.trials().unwrap()[0];
+        assert_eq!(t.intermediate_values.keys().copied().collect::<Vec<u64>>(), [0, 1, 2]);
     }
 
     #[test]

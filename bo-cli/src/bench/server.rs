@@ -78,7 +78,7 @@ impl BenchServer {
                 let st = self.study()?;
                 let trial = st.running_trial(&r.trial_id)?;
                 trial.report(r.step, r.value).map_err(|e| e.to_string())?;
-                Ok(Answer::Report { should_prune: trial.should_prune() })
+                Ok(Answer::Report { should_prune: trial.should_prune().map_err(|e| e.to_string())? })
             }
             Request::Tell(t) => self.study()?.tell(t),
         }

@@ -24,6 +24,10 @@ use super::successive_halving::Rungs;
 /// With `max_resource` on auto, it is set once, from the first completed trial seen, to its
 /// last step + 1; until a trial completes, nothing is pruned.
 ///
+/// Steps count from 0 ([`crate::Trial::report`]): a trial of `E` epochs reports steps
+/// `0..E`, so its `max_resource` is `E`; bracket `b`'s first rung is at step
+/// `min_resource * reduction_factor^b`, judged at that report (after that many epochs + 1).
+///
 /// Reference: Li et al., "Hyperband: A Novel Bandit-Based Approach to Hyperparameter
 /// Optimization" (JMLR 2018).
 ///
@@ -65,14 +69,16 @@ impl Default for HyperbandPrunerBuilder {
 }
 
 impl HyperbandPrunerBuilder {
-    /// Steps before the first rung of bracket 0; at least 1. Default: `1`.
+    /// Step of bracket 0's first rung (at least 1): judged at the report of this step, the
+    /// `min_resource + 1`-th (steps count from 0). Default: `1`.
     pub fn min_resource(mut self, steps: u64) -> Self {
         self.min_resource = steps;
         self
     }
 
-    /// Steps of a full trial; at least `min_resource`. Default: auto (the last step of the
-    /// first completed trial, plus one).
+    /// Steps of a full trial, i.e. its last step + 1 (`E` for a loop `for epoch in 0..E`); at
+    /// least `min_resource`. Default: auto (the last step of the first completed trial, plus
+    /// one).
     pub fn max_resource(mut self, steps: u64) -> Self {
         self.max_resource = Some(steps);
         self

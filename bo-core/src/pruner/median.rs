@@ -9,7 +9,9 @@ use super::percentile::{PercentilePruner, PercentilePrunerBuilder};
 
 /// Prunes a trial whose best intermediate value so far is worse than the median of the
 /// completed trials' values at the same step: [`PercentilePruner`] with percentile 50, as
-/// Optuna's `MedianPruner`.
+/// Optuna's `MedianPruner`. Steps count from 0 ([`crate::Trial::report`]): with
+/// `n_warmup_steps(w)` the first `w` reports (steps `0..w`) are never pruned and the first
+/// check is at step `w`; with the default `0`, the first report (step 0) is judged.
 ///
 /// ```
 /// use bo_core::pruner::MedianPruner;
@@ -42,7 +44,8 @@ impl MedianPrunerBuilder {
         MedianPrunerBuilder { inner: self.inner.n_startup_trials(n) }
     }
 
-    /// Steps before a trial can be pruned (steps are assumed to start at 0). Default: `0`.
+    /// Reports exempt from pruning: steps `0..n` (steps count from 0) are never pruned, the
+    /// first check is at step `n`, the `n + 1`-th report. Default: `0` (from the first report).
     pub fn n_warmup_steps(self, n: u64) -> Self {
         MedianPrunerBuilder { inner: self.inner.n_warmup_steps(n) }
     }

@@ -1,6 +1,14 @@
 //! Pruners: stopping hopeless trials early.
 //!
-//! Steps are whatever the training loop reports: epochs, batches, folds, boosting rounds.
+//! Steps are whatever the training loop reports (epochs, batches, folds, boosting rounds),
+//! under one rule, the same in every adapter: the step is what the caller passes to
+//! [`crate::Trial::report`], counted from 0, the index of the epoch (fold, round) that just
+//! ended. So the first report is step 0; `n_warmup_steps(w)` exempts the first `w` reports
+//! (steps `0..w`) and the first check is at step `w`; a rung at step `r` of
+//! [`SuccessiveHalvingPruner`] / [`HyperbandPruner`] is judged at the report of step `r`, that
+//! is after `r + 1` epochs; `max_resource` is the number of steps of a full trial (last step
+//! + 1). bo-linfa reports fold `k` as step `k`; bo-burn reports Burn's epoch `e` (counted from
+//! 1) as step `e - 1`; bo-tch and hand-written loops pass their 0-based epoch index.
 
 use crate::history::History;
 use crate::trial_record::FrozenTrial;
@@ -71,7 +79,7 @@ pub(crate) mod test_support {
                 for step in 0..steps {
                     loss = x + 1.0 / (step as f64 + 1.0);
                     trial.report(step, loss)?;
-                    if trial.should_prune() {
+                    if trial.should_prune()? {
                         return Err(Pruned.into());
                     }
                 }

@@ -12,7 +12,8 @@ use super::Pruner;
 /// `patience` steps, and only if the wrapped pruner (when there is one) also says so, as
 /// Optuna's `PatientPruner`.
 ///
-/// With `n` reported values, nothing happens while `n <= patience + 1`. Otherwise the best
+/// It counts reports, not step numbers (steps count from 0, [`crate::Trial::report`]): with
+/// `n` reported values, nothing happens while `n <= patience + 1`. Otherwise the best
 /// of the last `patience + 1` values is compared with the best of the earlier ones (NaN
 /// ignored): minimizing, the trial is stuck when `best_before + min_delta < best_after`.
 ///
@@ -206,7 +207,7 @@ mod tests {
                     // x = 1 keeps improving; x = 0 stops improving after step 3 and drifts up
                     loss = if x > 0.5 { 1.0 / (step as f64 + 1.0) } else { (step as f64 - 3.0).abs() };
                     trial.report(step, loss)?;
-                    if trial.should_prune() {
+                    if trial.should_prune()? {
                         return Err(Pruned.into());
                     }
                 }

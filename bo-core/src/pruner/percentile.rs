@@ -13,7 +13,8 @@ use super::Pruner;
 /// Follows Optuna's `PercentilePruner`: nothing is pruned before `n_startup_trials` trials
 /// have completed, before the trial reaches step `n_warmup_steps`, or between checks (one
 /// every `interval_steps` steps past the warmup, postponed to the next reported step when a
-/// check step is skipped). A trial whose values are all NaN is pruned. When fewer than
+/// check step is skipped). Steps count from 0 ([`crate::Trial::report`]): the first report
+/// is step 0, so `n_warmup_steps(3)` lets three reports (steps 0, 1, 2) through unjudged. A trial whose values are all NaN is pruned. When fewer than
 /// `n_min_trials` completed trials reported the current step, nothing is pruned.
 ///
 /// ```
@@ -66,7 +67,8 @@ impl PercentilePrunerBuilder {
         self
     }
 
-    /// Steps before a trial can be pruned (steps are assumed to start at 0). Default: `0`.
+    /// Reports exempt from pruning: steps `0..n` (steps count from 0) are never pruned, the
+    /// first check is at step `n`, the `n + 1`-th report. Default: `0` (from the first report).
     pub fn n_warmup_steps(mut self, n: u64) -> Self {
         self.n_warmup_steps = n;
         self

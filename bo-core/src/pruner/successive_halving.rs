@@ -12,6 +12,9 @@ use super::Pruner;
 /// `1 / reduction_factor` of the trials that reached that rung before it, or it stops.
 ///
 /// Rung `r` sits at step `min_resource * reduction_factor^(min_early_stopping_rate + r)`.
+/// Steps count from 0 ([`crate::Trial::report`]), so a trial is first judged at the report of
+/// step `min_resource` (with rate 0), that is after `min_resource + 1` epochs, and never
+/// before: with `min_resource(1)` and `reduction_factor(3)`, rungs are at steps 1, 3, 9, …
 /// The decision is Optuna's `SuccessiveHalvingPruner`: with `n` values at a rung (the
 /// trial's own included), the trial is promoted when its value is among the best
 /// `max(n / reduction_factor, 1)` of them; with no more than `bootstrap_count` values it is
@@ -62,8 +65,9 @@ impl Default for SuccessiveHalvingPrunerBuilder {
 }
 
 impl SuccessiveHalvingPrunerBuilder {
-    /// Steps before the first rung (at least 1). Default: auto, estimated from the first
-    /// completed trial (its last step / 100, at least 1).
+    /// Step of the first rung (at least 1): no trial is judged before it reports this step,
+    /// its `min_resource + 1`-th report (steps count from 0). Default: auto, estimated from the
+    /// first completed trial (its last step / 100, at least 1).
     pub fn min_resource(mut self, steps: u64) -> Self {
         self.min_resource = Some(steps);
         self

@@ -9,7 +9,8 @@ use super::percentile::is_first_in_interval_step;
 
 /// Prunes a trial whose latest intermediate value is below `lower`, above `upper`, or NaN,
 /// as Optuna's `ThresholdPruner`. Checks follow the same warmup and interval rules as
-/// [`super::PercentilePruner`]. Other trials play no part.
+/// [`super::PercentilePruner`]: steps count from 0, and `n_warmup_steps(w)` exempts steps
+/// `0..w`. Other trials play no part.
 ///
 /// ```
 /// use bo_core::pruner::ThresholdPruner;
@@ -47,7 +48,8 @@ impl ThresholdPrunerBuilder {
         self
     }
 
-    /// Steps before a trial can be pruned (steps are assumed to start at 0). Default: `0`.
+    /// Reports exempt from pruning: steps `0..n` (steps count from 0) are never pruned, the
+    /// first check is at step `n`, the `n + 1`-th report. Default: `0` (from the first report).
     pub fn n_warmup_steps(mut self, n: u64) -> Self {
         self.n_warmup_steps = n;
         self
@@ -164,7 +166,7 @@ mod tests {
                 for step in 0..10 {
                     loss = x.powi(step as i32);
                     trial.report(step, loss)?;
-                    if trial.should_prune() {
+                    if trial.should_prune()? {
                         return Err(Pruned.into());
                     }
                 }

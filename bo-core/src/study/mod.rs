@@ -121,7 +121,8 @@ impl Study {
     }
 
     /// Ends `trial` from an objective's result: `Ok(v)` completes (or fails if `v` is not
-    /// finite), an error that is [`crate::Pruned`] prunes, any other error fails.
+    /// finite), an error that [`crate::is_pruned`] recognizes ([`crate::Pruned`], wrapped or
+    /// not) prunes, any other error fails.
     pub fn tell_result<E>(&self, trial: Trial, result: std::result::Result<f64, E>) -> Result<FrozenTrial>
     where
         E: Into<Box<dyn std::error::Error + Send + Sync>>,

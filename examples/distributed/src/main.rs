@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use bo_core::{Float, Int, MedianPruner, Optimize, Pruned, Study, TpeSampler, Trial, TrialState, open_storage};
+use bo_core::{Error, Float, Int, MedianPruner, Optimize, Study, TpeSampler, Trial, TrialState, open_storage};
 use clap::Parser;
 
 /// One worker of a shared study: tune a small MLP on the breast-cancer data.
@@ -192,7 +192,7 @@ fn objective(trial: &mut Trial, data: &Data, epochs: u64) -> Result<f64> {
     let mut sgd = Sgd { lr, momentum, l2, v: zeros };
     let mut order: Vec<usize> = (0..data.train.len()).collect();
     let mut loss = f64::INFINITY;
-    for epoch in 1..=epochs {
+    for epoch in 0..epochs {
         rng.shuffle(&mut order);
         let shuffled: Vec<(Vec<f64>, f64)> = order.iter().map(|&i| data.train[i].clone()).collect();
         for chunk in shuffled.chunks(batch) {
@@ -202,10 +202,7 @@ fn objective(trial: &mut Trial, data: &Data, epochs: u64) -> Result<f64> {
         if !loss.is_finite() {
             anyhow::bail!("training diverged at epoch {epoch} (lr {lr:.3e})");
         }
-        trial.report(epoch, loss)?;
-        if trial.should_prune() {
-            return Err(Pruned.into());
-        }
+        trial.report_or_prune(epoch, loss)?; // steps count from 0; Err(Pruned) when pruned
     }
     Ok(loss)
 }
@@ -235,8 +232,15 @@ fn main() -> Result<()> {
     let trials = study.trials()?;
     let complete = trials.iter().filter(|t| t.state == TrialState::Complete).count();
     println!("worker {pid}: done; the study has {} trials ({complete} complete)", trials.len());
-    if let Ok(best) = study.best_trial() {
-        println!("worker {pid}: best so far: trial {} log loss {:.4} {:?}", best.number, best.value.unwrap_or(f64::NAN), best.params);
+    match study.best_trial() {
+        Ok(best) => println!(
+            "worker {pid}: best so far: trial {} log loss {:.4} {:?}",
+            best.number,
+            best.value.unwrap_or(f64::NAN),
+            best.params
+        ),
+        Err(Error::NoCompletedTrials) => println!("worker {pid}: no completed trial yet"),
+        Err(e) => return Err(e.into()),
     }
     Ok(())
 }

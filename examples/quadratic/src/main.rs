@@ -5,7 +5,7 @@
 //! Run it twice: the second run resumes the same study from `quadratic.db`.
 
 use anyhow::Result;
-use bo_core::{Direction, Float, MedianPruner, Optimize, Pruned, SqliteStorage, Study, TpeSampler, Trial};
+use bo_core::{Direction, Float, MedianPruner, Optimize, SqliteStorage, Study, TpeSampler, Trial};
 use clap::Parser;
 
 /// Minimize a quadratic with TPE and median pruning, stored in SQLite.
@@ -35,12 +35,9 @@ fn objective(trial: &mut Trial) -> Result<f64> {
     let target = (x - 2.0).powi(2) + (y + 1.0).powi(2) + if noise == "small" { 0.1 } else { 0.0 };
     // A pretend training loop: the loss approaches the target over 10 "epochs".
     let mut loss = f64::INFINITY;
-    for epoch in 1..=10u64 {
-        loss = target + 10.0 / epoch as f64;
-        trial.report(epoch, loss)?;
-        if trial.should_prune() {
-            return Err(Pruned.into());
-        }
+    for epoch in 0..10u64 {
+        loss = target + 10.0 / (epoch + 1) as f64;
+        trial.report_or_prune(epoch, loss)?; // the first epoch is step 0; Err(Pruned) when pruned
     }
     Ok(loss - 1.0)
 }

@@ -210,15 +210,15 @@ fn train<O: Optimizer<Cnn<Train>, Train> + 'static>(
     let valid_loader = DataLoaderBuilder::new(batcher).batch_size(256).build(data.valid.clone());
     // Reports the validation accuracy (in percent, as Burn computes it) after each epoch;
     // stops the training when Hyperband says so.
-    let stopping = TrialEarlyStopping::new(trial.reporter(), &AccuracyMetric::<Train>::new());
+    // Burn's epoch 1 is step 0, as everywhere.
+    let stopping = TrialEarlyStopping::new(trial);
     let dir = tempfile::tempdir()?;
     SupervisedTraining::new(dir.path(), train_loader, valid_loader)
-        .metric_valid_numeric(AccuracyMetric::new())
         .metric_valid_numeric(LossMetric::new())
         .num_epochs(epochs)
         .renderer(QuietRenderer)
         .with_application_logger(None)
-        .prune_with(&stopping)
+        .prune_with(&stopping, AccuracyMetric::new()) // follows (and registers) the accuracy
         .launch(Learner::new(model, optimizer, hp.lr));
     trial.set_user_attr(EPOCH_SECONDS, stopping.epoch_seconds())?;
     Ok(stopping.finish()?) // Err(Pruned) marks the trial PRUNED

@@ -143,7 +143,7 @@ fn train(ctx: &TrialContext, trial: &Trial, hp: &Hparams, images: &Images, epoch
     let mut rng = ctx.rng();
     let mut seconds = Vec::with_capacity(epochs);
     let mut accuracy = 0.0;
-    for epoch in 1..=epochs {
+    for epoch in 0..epochs as u64 {
         let start = Instant::now();
         // Batches in an order of the trial's own: the same at any --jobs.
         let mut order: Vec<i64> = (0..n as i64).collect();
@@ -158,7 +158,7 @@ fn train(ctx: &TrialContext, trial: &Trial, hp: &Hparams, images: &Images, epoch
         accuracy = evaluate(&model, &valid_x, &valid_y);
         seconds.push(start.elapsed().as_secs_f64());
         trial.set_user_attr(EPOCH_SECONDS, &seconds)?;
-        ctx.report_or_prune(epoch, accuracy)?; // Err(Pruned): the trial ends PRUNED
+        ctx.report_or_prune(epoch, accuracy)?; // step = epoch, from 0; Err(Pruned): the trial ends PRUNED
     }
     Ok(accuracy)
 }
@@ -204,8 +204,7 @@ fn main() -> Result<()> {
     let slots = DeviceSlots::builder()
         .device(args.device)
         .max_concurrent(args.gpu_slots.unwrap_or(jobs))
-        .seed(args.seed)
-        .build()?;
+        .build()?; // each trial seeded from the study's seed (--seed) and its number
     let study = Study::builder()
         .name(&args.study)
         .maximize()

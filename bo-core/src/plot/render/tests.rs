@@ -30,7 +30,7 @@ fn mixed_study(dir: &std::path::Path) -> History {
             let base = base + if opt == "sgd" { 1.0 } else { 0.0 };
             for step in 0..8u64 {
                 t.report(step, base + 4.0 / (step + 1) as f64)?;
-                if t.should_prune() {
+                if t.should_prune()? {
                     return Err(Pruned.into());
                 }
             }
