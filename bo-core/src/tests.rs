@@ -191,7 +191,7 @@ fn parallel_jobs_run_exactly_the_requested_trials() {
 #[test]
 fn timeout_and_stop_end_the_run() {
     let s = study(8);
-    s.optimize_with(Optimize::timeout(Duration::from_millis(150)).progress_bar(false), |_t: &mut Trial| -> Result<f64> {
+    s.optimize_with(Optimize::default().timeout(Duration::from_millis(150)).progress_bar(false), |_t: &mut Trial| -> Result<f64> {
         std::thread::sleep(Duration::from_millis(20));
         Ok(1.0)
     })

@@ -24,22 +24,38 @@ pub struct Optimize {
     callbacks: Vec<Callback>,
 }
 
+/// No limit (the run ends on [`Study::stop`]), one job, a progress bar.
+impl Default for Optimize {
+    fn default() -> Self {
+        Optimize { n_trials: None, timeout: None, n_jobs: 1, progress_bar: true, callbacks: Vec::new() }
+    }
+}
+
+/// One naming rule: the setters are named after what they set (`n_trials`, `timeout`,
+/// `n_jobs`, `progress_bar`, `callback`); [`Optimize::trials`] is the one shorthand
+/// constructor, for the common case, and [`Optimize::default`] starts with no limit.
+///
+/// ```
+/// use std::time::Duration;
+/// use bo_core::Optimize;
+///
+/// let by_count = Optimize::trials(100).n_jobs(4);
+/// let by_time = Optimize::default().timeout(Duration::from_secs(600)).progress_bar(false);
+/// let both = Optimize::trials(100).timeout(Duration::from_secs(600));
+/// # let _ = (by_count, by_time, both);
+/// ```
 impl Optimize {
-    /// Run `n` trials.
+    /// Run `n` trials: `Optimize::default().n_trials(n)`.
     pub fn trials(n: u64) -> Self {
-        Optimize { n_trials: Some(n), timeout: None, n_jobs: 1, progress_bar: true, callbacks: Vec::new() }
+        Optimize::default().n_trials(n)
     }
-    /// Run until `d` has passed (no trial limit unless [`Optimize::n_trials`] is set too).
-    pub fn timeout(d: Duration) -> Self {
-        Optimize { n_trials: None, timeout: Some(d), n_jobs: 1, progress_bar: true, callbacks: Vec::new() }
-    }
-    /// Trial limit. Default: none with [`Optimize::timeout`].
+    /// Trial limit. Default: none.
     pub fn n_trials(mut self, n: u64) -> Self {
         self.n_trials = Some(n);
         self
     }
     /// Time limit; no new trial starts after it. Default: none.
-    pub fn with_timeout(mut self, d: Duration) -> Self {
+    pub fn timeout(mut self, d: Duration) -> Self {
         self.timeout = Some(d);
         self
     }

@@ -230,7 +230,7 @@ fn main() -> Result<()> {
     let start = Instant::now();
     let mut options = Optimize::trials(args.trials).n_jobs(jobs).progress_bar(!args.quiet);
     if let Some(seconds) = args.timeout {
-        options = options.with_timeout(Duration::from_secs_f64(seconds.max(0.0)));
+        options = options.timeout(Duration::from_secs_f64(seconds.max(0.0)));
     }
     study.optimize_with(options, |trial: &mut Trial| {
         let hp: Hparams = trial.suggest()?;
