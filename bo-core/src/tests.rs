@@ -429,8 +429,13 @@ impl Storage for BreakableStorage {
     fn create_trial(&self, study: StudyId) -> Result<FrozenTrial> {
         self.inner.create_trial(study)
     }
-    fn enqueue_trial(&self, study: StudyId, fixed: &crate::storage::FixedParams) -> Result<FrozenTrial> {
-        self.inner.enqueue_trial(study, fixed)
+    fn enqueue_trial_with_attrs(
+        &self,
+        study: StudyId,
+        fixed: &crate::storage::FixedParams,
+        system_attrs: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Result<FrozenTrial> {
+        self.inner.enqueue_trial_with_attrs(study, fixed, system_attrs)
     }
     fn claim_waiting_trial(&self, study: StudyId) -> Result<Option<FrozenTrial>> {
         self.inner.claim_waiting_trial(study)
