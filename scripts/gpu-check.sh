@@ -203,7 +203,10 @@ print("; ".join(why))
   local probe_rc=0
   "$burn" --probe >"$OUT/parts/burn-probe.json" 2>"$OUT/parts/burn-probe.log" || probe_rc=$?
   if [ "$probe_rc" != 0 ]; then
-    skip_part burn-cuda "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("error", "probe failed"))' "$OUT/parts/burn-probe.json" 2>/dev/null || echo "the Burn CUDA probe failed (exit $probe_rc)")"
+    skip_part burn-cuda "$(python3 -c '
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.startswith("{")]  # the JSON line, past any log line
+print(json.loads(lines[-1]).get("error", "probe failed"))' "$OUT/parts/burn-probe.json" 2>/dev/null || echo "the Burn CUDA probe failed (exit $probe_rc)")"
   else
     export XDG_CACHE_HOME="$work/cache"
     mkdir -p "$XDG_CACHE_HOME"

@@ -28,6 +28,14 @@ def read(path, parse=None):
         return None
 
 
+def last_json_line(text):
+    """The last line of `text` that is a JSON object (a log line may come first)."""
+    lines = [l for l in text.splitlines() if l.startswith("{")]
+    if not lines:
+        raise ValueError("no JSON line")
+    return json.loads(lines[-1])
+
+
 def part(parts_dir, name):
     p = os.path.join(parts_dir, name)
     status = read(p + ".status") or "not run"
@@ -165,7 +173,7 @@ def main():
         "seconds": a.seconds,
         "host": read(os.path.join(parts_dir, "host.json"), json.loads),
         "build": read(os.path.join(parts_dir, "build.json"), json.loads),
-        "burn_probe": read(os.path.join(parts_dir, "burn-probe.json"), json.loads),
+        "burn_probe": read(os.path.join(parts_dir, "burn-probe.json"), last_json_line),
         "parts": parts,
     }
     report["figures"] = figures(parts)

@@ -225,7 +225,9 @@ fn train<O: Optimizer<Cnn<Train>, Train> + 'static>(
 }
 
 fn main() -> Result<()> {
+    // Logs on stderr: stdout carries the results (and --probe's JSON).
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
