@@ -118,8 +118,11 @@ run() {
   local tch="$work/bin/tune_cnn_tch" burn="$work/bin/tune_cnn_burn"
   cp "$kit/build.json" "$OUT/parts/build.json" 2>/dev/null || true
 
-  # The machine: GPU (nvidia-smi), torch's libtorch and CUDA (the machine's own python3).
-  python3 - "$OUT/parts/host.json" <<'EOF' || true
+  # The machine: GPU (nvidia-smi), torch's libtorch and CUDA (the machine's own python3),
+  # written to host.json; its three lines on stdout: libtorch's folder, 1 if torch sees
+  # CUDA, and why the CUDA parts cannot run.
+  local host=()
+  mapfile -t host < <(python3 - "$OUT/parts/host.json" <<'EOF' || true
 import json, os, platform, shutil, subprocess, sys
 host = {"hostname": platform.node(), "cpus": os.cpu_count(), "gpu": None, "torch": None}
 if shutil.which("nvidia-smi"):
@@ -143,18 +146,15 @@ try:
 except Exception as e:  # reported, not fatal: the tch parts are then skipped
     host["torch_error"] = f"{type(e).__name__}: {e}"
 json.dump(host, open(sys.argv[1], "w"), indent=2)
-EOF
-  local torch_lib cuda_ok no_cuda_reason
-  torch_lib=$(python3 -c 'import json,sys; h=json.load(open(sys.argv[1])); print((h.get("torch") or {}).get("lib", ""))' "$OUT/parts/host.json" 2>/dev/null || true)
-  cuda_ok=$(python3 -c 'import json,sys; h=json.load(open(sys.argv[1])); print(int(bool((h.get("torch") or {}).get("cuda_available"))))' "$OUT/parts/host.json" 2>/dev/null || echo 0)
-  no_cuda_reason=$(python3 -c '
-import json, sys
-h = json.load(open(sys.argv[1]))
-t = h.get("torch")
-why = [h["gpu_error"]] if h.get("gpu_error") else []
-why.append("torch %s sees no CUDA device" % t["version"] if t else h.get("torch_error", "no torch"))
+t = host["torch"]
+print(t["lib"] if t else "")
+print(int(bool(t and t["cuda_available"])))
+why = [host["gpu_error"]] if host.get("gpu_error") else []
+why.append("torch %s sees no CUDA device" % t["version"] if t else host.get("torch_error", "no torch"))
 print("; ".join(why))
-' "$OUT/parts/host.json" 2>/dev/null || echo "no CUDA device")
+EOF
+  )
+  local torch_lib=${host[0]:-} cuda_ok=${host[1]:-0} no_cuda_reason=${host[2]:-no CUDA device}
 
   # Sizes: the full check fits its time boxes on an H100; --smoke is 2 trials of 1 epoch.
   local trials=30 epochs=6 data=(--data digits28 --images 12000) speed_epochs=2 jobs_trials=8 jobs_epochs=3

@@ -39,7 +39,8 @@ def last_json_line(text):
 def part(parts_dir, name):
     p = os.path.join(parts_dir, name)
     status = read(p + ".status") or "not run"
-    out = {"status": "ok" if status == "0" else ("skipped" if status == "skipped" else ("timeout" if status == "timeout" else (f"failed (exit {status})" if status != "not run" else status)))}
+    named = {"0": "ok", "skipped": "skipped", "timeout": "timeout", "not run": "not run"}
+    out = {"status": named.get(status, f"failed (exit {status})")}
     reason = read(p + ".reason")
     if reason:
         out["reason"] = reason

@@ -244,6 +244,18 @@ impl Error {
     }
 }
 
+/// The text of a panic's payload (`panic!("...")` gives a `&str` or a `String`), `None`
+/// for any other payload. The study, bo-tch and the CNN examples turn panics into a failed
+/// trial's reason with it.
+///
+/// ```
+/// let payload = std::panic::catch_unwind(|| panic!("out of {}", "memory")).unwrap_err();
+/// assert_eq!(bo_core::panic_text(payload.as_ref()), Some("out of memory"));
+/// ```
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> Option<&str> {
+    payload.downcast_ref::<String>().map(String::as_str).or_else(|| payload.downcast_ref::<&str>().copied())
+}
+
 /// Whether `error` means "the trial was pruned": it is [`Pruned`] or wraps it, through any
 /// number of typed sources (an adapter's error, `anyhow::Error`, `Box<dyn Error>`). Types
 /// only: an error that merely *says* "trial was pruned" is not pruned.

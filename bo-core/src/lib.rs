@@ -53,7 +53,7 @@ pub mod wire;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use error::{Error, Pruned, Result, is_pruned};
+pub use error::{Error, Pruned, Result, is_pruned, panic_text};
 pub use history::History;
 pub use pruner::{
     HyperbandPruner, MedianPruner, NopPruner, PatientPruner, PercentilePruner, Pruner, SuccessiveHalvingPruner,

@@ -4,7 +4,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-use bo_core::{Reporter, Trial, TrialRng};
+use bo_core::{Reporter, Trial, TrialRng, panic_text};
 use tch::{Cuda, Device};
 
 use crate::device::{DeviceChoice, device_name};
@@ -206,10 +206,6 @@ fn panic_error_text(text: &str) -> String {
     let inner = text.split_once("Torch(\"").map_or(text, |(_, rest)| rest);
     let line = inner.split("\\n").next().unwrap_or(inner);
     line.trim_end_matches(&['"', ')'][..]).replace("\\\"", "\"")
-}
-
-fn panic_text(p: &(dyn std::any::Any + Send)) -> Option<&str> {
-    p.downcast_ref::<String>().map(String::as_str).or_else(|| p.downcast_ref::<&str>().copied())
 }
 
 /// A held slot of a [`DeviceSlots`]; dropping it frees the slot.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::Study;
 use super::progress::ProgressBar;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, panic_text};
 use crate::trial::Trial;
 use crate::trial_record::FrozenTrial;
 
@@ -124,7 +124,7 @@ impl Study {
             let result = catch_unwind(AssertUnwindSafe(|| objective(&mut trial)));
             let told = match result {
                 Ok(r) => self.tell_result(trial, r),
-                Err(panic) => self.tell_failed(trial, format!("objective panicked: {}", panic_message(panic.as_ref()))),
+                Err(panic) => self.tell_failed(trial, format!("objective panicked: {}", panic_text(panic.as_ref()).unwrap_or("non-string panic payload"))),
             };
             let record = match (told, id) {
                 // Another worker failed the trial meanwhile (its heartbeats came too late):
@@ -180,15 +180,5 @@ impl Study {
         };
         progress.done();
         result
-    }
-}
-
-fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_string()
     }
 }

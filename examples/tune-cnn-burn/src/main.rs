@@ -126,26 +126,22 @@ fn guarded<T>(train: impl FnOnce() -> Result<T>) -> Result<T> {
 
 /// The text of a panic's payload.
 fn panic_text(panic: &(dyn Any + Send)) -> String {
-    panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "a panic without a message".to_string())
+    bo_core::panic_text(panic).unwrap_or("a panic without a message").to_string()
 }
 
-/// The error a trial fails with when the backend panicked with `message`.
+/// The backend's short name, known without touching its device.
+const BACKEND: &str = if cfg!(feature = "cuda") { "cuda" } else { "ndarray" };
+
+/// The error a trial fails with when the backend panicked with `message`. Names the
+/// backend by [`BACKEND`]: after a panic its device may be unusable.
 fn backend_failure(message: &str) -> anyhow::Error {
     let lower = message.to_lowercase();
-    let backend = Base::name(&Default::default());
     if ["out of memory", "outofmemory", "out_of_memory"].iter().any(|m| lower.contains(m)) {
-        anyhow!("out of memory on {backend}: lower --jobs or the batch sizes ({message})")
+        anyhow!("out of memory on {BACKEND}: lower --jobs or the batch sizes ({message})")
     } else {
-        anyhow!("the {backend} backend failed: {message}")
+        anyhow!("the {BACKEND} backend failed: {message}")
     }
 }
-
-/// The backend's short name, known before its device is touched.
-const BACKEND: &str = if cfg!(feature = "cuda") { "cuda" } else { "ndarray" };
 
 /// Whether the backend's device works: its name, or why not. The panic hook is replaced
 /// meanwhile: a missing CUDA driver panics on Burn's device thread first (the root cause)
